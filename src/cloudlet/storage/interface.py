@@ -1,0 +1,70 @@
+"""The storage contract every backend implements.
+
+An ordered key-value store with atomic multi-key transactions, the model that
+FoundationDB, TiKV and CockroachDB expose. Keys are tuples (encoded
+order-preservingly by ``storage.keys``), values are ``bytes``. Services turn
+their records into bytes with ``storage.codec``.
+
+Rules:
+- All access happens inside ``with store.transaction() as tx:``. Leaving the
+  block normally commits; an exception rolls back every change and propagates.
+- A transaction never spans an ``await``: the server is single-threaded asyncio,
+  so a transaction that does not yield is serializable by construction.
+- Nested ``store.transaction()`` while one is open raises ``RuntimeError``.
+- Reads inside a transaction see that transaction's own writes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+
+Key = tuple
+
+
+class Transaction(ABC):
+    @abstractmethod
+    def get(self, key: Key) -> bytes | None: ...
+
+    @abstractmethod
+    def put(self, key: Key, value: bytes) -> None: ...
+
+    @abstractmethod
+    def delete(self, key: Key) -> None:
+        """Delete ``key``; deleting a missing key is not an error."""
+
+    @abstractmethod
+    def range(
+        self,
+        start: Key | None = None,
+        end: Key | None = None,
+        *,
+        prefix: Key | None = None,
+        reverse: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[tuple[Key, bytes]]:
+        """Yield ``(key, value)`` in key order (descending with ``reverse``).
+
+        ``start`` is inclusive, ``end`` exclusive. With ``prefix`` only keys that
+        extend the prefix tuple are yielded (``start``/``end`` then narrow it
+        further). The iterator must be consumed before the transaction ends;
+        mutating keys in the range while iterating is allowed and does not
+        disturb the iteration (backends materialise or snapshot as needed).
+        """
+
+    @abstractmethod
+    def delete_range(self, *, prefix: Key) -> int:
+        """Delete every key under ``prefix``; return how many were deleted."""
+
+
+class Store(ABC):
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
+
+    @abstractmethod
+    def wipe(self) -> None:
+        """Delete everything (``POST /_cloudlet/reset``)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
