@@ -70,6 +70,9 @@ class Service:
     # Turns the validator's violations into the error this service returns.
     # None: the generic ValidationException ("N validation errors detected: ...").
     validation_error: Callable[[str, list["Violation"]], "ServiceError"] | None = None
+    # Called before validation with (ctx, request) to fill in what the wire
+    # protocol leaves implicit (e.g. SQS query requests POSTed to the queue URL).
+    preprocess: Callable[[RequestContext, dict], None] | None = None
     # For awsQueryCompatible services (SQS): error shape name -> legacy query
     # code, e.g. "QueueDoesNotExist" -> "AWS.SimpleQueueService.NonExistentQueue".
     # Used for the query protocol's <Code> and the JSON x-amzn-query-error header.
