@@ -1,0 +1,5 @@
+import sys
+
+from cloudlet.cli import main
+
+sys.exit(main())

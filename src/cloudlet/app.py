@@ -1,0 +1,90 @@
+"""The one place things are wired together: config, store, clock, services, gateway."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+from cloudlet import DATA_FORMAT, __version__
+from cloudlet.clock import Clock
+from cloudlet.config import Config
+from cloudlet.gateway.dispatch import Gateway
+from cloudlet import storage
+
+log = logging.getLogger("cloudlet")
+
+
+class StartupError(Exception):
+    """A problem the user must fix; printed as one line, exit code 1."""
+
+
+def all_services():
+    from cloudlet.services.sqs import service as sqs
+
+    return [sqs]
+
+
+def prepare_data_dir(path: str) -> None:
+    """Create the data dir, refuse one written by an incompatible version."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        marker = os.path.join(path, "cloudlet.json")
+        if os.path.exists(marker):
+            with open(marker) as f:
+                info = json.load(f)
+            if info.get("format") != DATA_FORMAT:
+                raise StartupError(
+                    f"data dir {path} was written by an incompatible cloudlet "
+                    f"(data format {info.get('format')}, this version {__version__} reads format {DATA_FORMAT}); "
+                    f"use another --data-dir or remove it"
+                )
+        else:
+            with open(marker, "w") as f:
+                json.dump({"format": DATA_FORMAT, "created_by": __version__}, f)
+        probe = os.path.join(path, ".write-test")
+        with open(probe, "w") as f:
+            f.write("ok")
+        os.remove(probe)
+    except (OSError, ValueError) as e:
+        if isinstance(e, StartupError):
+            raise
+        raise StartupError(f"data dir {path} is not usable: {getattr(e, 'strerror', None) or e}") from None
+
+
+class App:
+    def __init__(self, config: Config):
+        self.config = config
+        self.clock = Clock()
+        if not config.in_memory:
+            prepare_data_dir(config.data_dir)
+        self.store = storage.open_store(None if config.in_memory else config.data_dir)
+        self.services = all_services()
+        self.gateway = Gateway(self, self.services)
+
+    async def start(self) -> None:
+        for service in self.services:
+            for hook in service.startup:
+                await _maybe_await(hook(self))
+
+    async def stop(self) -> None:
+        for service in self.services:
+            for hook in service.shutdown:
+                try:
+                    await _maybe_await(hook(self))
+                except Exception:  # noqa: BLE001
+                    log.exception("error stopping %s", service.name)
+        self.store.close()
+
+    def reset(self) -> None:
+        self.store.wipe()
+        self.clock.reset()
+        for service in self.services:
+            for hook in service.on_reset:
+                hook(self)
+
+
+async def _maybe_await(value):
+    if hasattr(value, "__await__"):
+        return await value
+    return value

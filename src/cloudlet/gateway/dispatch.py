@@ -1,0 +1,218 @@
+"""The request pipeline: route -> authenticate -> parse -> validate -> handler -> serialize.
+
+Each step is a plain function of values; errors at any step are ``ServiceError``
+values serialized in the protocol the request came in. Synchronous handlers run
+inline (no task per request); ``async`` handlers (long polls, streams) return an
+awaitable that the server awaits.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from cloudlet.gateway import internal
+from cloudlet.gateway.http import Request, Response
+from cloudlet.gateway.router import Route, Router, ServiceEntry
+from cloudlet.gateway.sigv4 import AuthError, account_for, credential_from
+from cloudlet.protocol import json_protocol, query_protocol
+from cloudlet.protocol.errors import (
+    InternalFailure,
+    NotImplementedOperation,
+    SerializationException,
+    ServiceError,
+    UnknownOperationException,
+    ValidationException,
+)
+from cloudlet.protocol.validate import Violation, compile_input, validation_message
+from cloudlet.services.base import RequestContext
+
+log = logging.getLogger("cloudlet.gateway")
+
+
+@dataclass(slots=True)
+class Operation:
+    """Everything needed per operation, computed once on first use."""
+
+    name: str
+    model: Any
+    check: Callable
+    handler: Callable | None
+    is_async: bool
+    output_shape: Any
+    wrapper: str | None
+
+
+def default_validation_error(operation: str, violations: list[Violation]) -> ServiceError:
+    for v in violations:
+        if v.kind == "type":
+            return SerializationException(message=f"{v.constraint} (at '{v.path}')")
+    return ValidationException(message=validation_message(violations))
+
+
+class Gateway:
+    def __init__(self, app, services):
+        self.app = app
+        self.router = Router(services)
+        self.operations: dict[tuple[str, str], Operation] = {}
+        for entry in self.router.entries.values():
+            unknown = set(entry.service.handlers) - set(entry.model.operation_names)
+            if unknown:
+                raise ValueError(f"{entry.service.name}: handlers for operations not in the model: {sorted(unknown)}")
+
+    # ------------------------------------------------------------ entry point
+
+    def handle(self, request: Request) -> Response | Awaitable[Response]:
+        if request.path.startswith(("/_cloudlet/", "/_localstack/")):
+            return internal.handle(self.app, request)
+        request_id = str(uuid.uuid4())
+        signing = None
+        cred = None
+        auth_error = None
+        try:
+            cred = credential_from(request.headers, request.query_string)
+            signing = cred.service
+        except AuthError as e:
+            auth_error = e
+        route = self.router.route(request, signing)
+        try:
+            if route.entry is None:
+                return _unknown_service(request_id)
+            if auth_error is not None:
+                raise _auth_error(route.protocol, auth_error)
+            op = self._operation(route)
+            ctx = RequestContext(
+                app=self.app,
+                service=route.entry.service.name,
+                operation=op.name,
+                account=account_for(cred.access_key, self.app.config.default_account),
+                region=cred.region or "us-east-1",
+                request_id=request_id,
+                host=request.headers.get("host", f"localhost:{self.app.config.port}"),
+                headers=request.headers,
+                protocol=route.protocol,
+                path=request.path,
+            )
+            params = self._parse(route, op, request)
+            service = route.entry.service
+            if service.preprocess is not None:
+                service.preprocess(ctx, params)
+            errors: list[Violation] = []
+            params = op.check(params, "", "", errors)
+            if errors:
+                make = service.validation_error or default_validation_error
+                raise make(op.name, errors)
+            if op.handler is None:
+                raise NotImplementedOperation(message=f"cloudlet does not implement {service.name}.{op.name} yet")
+            if op.is_async:
+                return self._finish_async(route, op, ctx, op.handler(ctx, params))
+            result = op.handler(ctx, params)
+            return self._serialize(route, op, ctx.request_id, result)
+        except ServiceError as err:
+            return self._error(route, err, request_id)
+        except Exception:  # noqa: BLE001 — any bug becomes a 500, never a dropped connection
+            log.exception("internal error handling %s", request.headers.get("x-amz-target") or request.path)
+            return self._error(route, InternalFailure(message="We encountered an internal error. Please try again."), request_id)
+
+    async def _finish_async(self, route: Route, op: Operation, ctx: RequestContext, pending) -> Response:
+        try:
+            result = await pending
+            if isinstance(result, Response):  # streaming operations build their own
+                return result
+            return self._serialize(route, op, ctx.request_id, result)
+        except ServiceError as err:
+            return self._error(route, err, ctx.request_id)
+        except Exception:  # noqa: BLE001
+            log.exception("internal error in %s.%s", ctx.service, ctx.operation)
+            return self._error(route, InternalFailure(message="We encountered an internal error. Please try again."), ctx.request_id)
+
+    # ------------------------------------------------------------ steps
+
+    def _operation(self, route: Route) -> Operation:
+        entry = route.entry
+        name = route.operation
+        if name is None or name not in entry.model.operation_names:
+            if route.protocol == "query":
+                raise ServiceError("InvalidAction", f"The action {name or ''} is not valid for this web service.")
+            raise UnknownOperationException(message="")
+        key = (entry.service.name, name)
+        op = self.operations.get(key)
+        if op is None:
+            model = entry.model.operation_model(name)
+            op = Operation(
+                name=name,
+                model=model,
+                check=compile_input(model.input_shape),
+                handler=entry.service.handlers.get(name),
+                is_async=entry.service.is_async.get(name, False),
+                output_shape=model.output_shape,
+                wrapper=model.output_shape.serialization.get("resultWrapper") if model.output_shape else None,
+            )
+            self.operations[key] = op
+        return op
+
+    def _parse(self, route: Route, op: Operation, request: Request) -> dict:
+        if route.protocol == "json":
+            return json_protocol.parse_body(request.body)
+        return query_protocol.parse_request(op.model.input_shape, route.params or {}, route.entry.service.query_names)
+
+    def _serialize(self, route: Route, op: Operation, request_id: str, result: dict | None) -> Response:
+        entry = route.entry
+        if route.protocol == "json":
+            body = json_protocol.serialize_response(op.output_shape, result)
+            return Response(200, body, [("Content-Type", _json_content_type(entry)), ("x-amzn-RequestId", request_id)])
+        body = query_protocol.serialize_response(op.name, op.output_shape, result, entry.xmlns, request_id,
+                                                 entry.service.query_names, op.wrapper)
+        return Response(200, body, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)])
+
+    def _error(self, route: Route, err: ServiceError, request_id: str) -> Response:
+        entry = route.entry
+        if entry is None:
+            return _unknown_service(request_id)
+        service = entry.service
+        legacy = service.query_error_codes.get(err.code)
+        if route.protocol == "json":
+            prefix = _json_error_prefix(entry, err)
+            headers = [("Content-Type", _json_content_type(entry)), ("x-amzn-RequestId", request_id)]
+            if legacy is not None or entry.query_protocol and "awsQueryCompatible" in entry.model.metadata:
+                kind = "Sender" if err.sender_fault else "Receiver"
+                headers.append(("x-amzn-query-error", f"{legacy or err.code};{kind}"))
+            return Response(err.status, json_protocol.error_body(prefix + err.code, err), headers)
+        body = query_protocol.error_body(legacy or err.code, err, entry.xmlns, request_id)
+        return Response(err.status, body, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)])
+
+
+_COMMON_PREFIX = {
+    "SerializationException": "com.amazon.coral.service#",
+    "UnknownOperationException": "com.amazon.coral.service#",
+    "ValidationException": "com.amazon.coral.validate#",
+    "InternalFailure": "com.amazon.coral.service#",
+    "MissingAuthenticationTokenException": "com.amazon.coral.service#",
+    "IncompleteSignatureException": "com.amazon.coral.service#",
+}
+
+
+def _json_error_prefix(entry: ServiceEntry, err: ServiceError) -> str:
+    return _COMMON_PREFIX.get(err.code, entry.service.error_type_prefix)
+
+
+def _json_content_type(entry: ServiceEntry) -> str:
+    return f"application/x-amz-json-{entry.model.metadata.get('jsonVersion', '1.0')}"
+
+
+def _auth_error(protocol: str, e: AuthError) -> ServiceError:
+    if protocol == "json":
+        code = "MissingAuthenticationTokenException" if e.kind == "missing" else "IncompleteSignatureException"
+        return ServiceError(code, e.message, status=400 if e.kind == "incomplete" else 403)
+    code = "MissingAuthenticationToken" if e.kind == "missing" else "IncompleteSignature"
+    return ServiceError(code, e.message, status=400 if e.kind == "incomplete" else 403)
+
+
+def _unknown_service(request_id: str) -> Response:
+    body = (
+        b'{"__type": "UnknownServiceException", "message": "cloudlet could not tell which AWS service this '
+        b'request is for: send X-Amz-Target (JSON protocol) or Action (query protocol) with a SigV4 Authorization header"}'
+    )
+    return Response(400, body, [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)])

@@ -1,0 +1,76 @@
+"""Output walkers shared by the serializers: compiled per shape, cached.
+
+``compile_output(shape, leaf)`` returns a function that converts a handler's
+response value into wire-ready form, calling ``leaf(type_name, value)`` only for
+blob and timestamp leaves. Subtrees with neither are returned untouched, so
+most responses are not copied at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from botocore.model import Shape
+
+_CONVERTED = ("blob", "timestamp")
+
+
+def _needs(shape: Shape, seen: set) -> bool:
+    if shape.type_name in _CONVERTED:
+        return True
+    key = id(shape)
+    if key in seen:
+        return False
+    seen.add(key)
+    t = shape.type_name
+    if t == "structure":
+        return any(_needs(m, seen) for m in shape.members.values())
+    if t == "list":
+        return _needs(shape.member, seen)
+    if t == "map":
+        return _needs(shape.value, seen)
+    return False
+
+
+def compile_output(shape: Shape, leaf: Callable[[str, Any], Any], cache: dict) -> Callable[[Any], Any]:
+    key = id(shape)
+    if key in cache:
+        return cache[key]
+    if not _needs(shape, set()):
+        fn = _identity
+        cache[key] = fn
+        return fn
+    slot: list = []
+    cache[key] = lambda v: slot[0](v)
+    t = shape.type_name
+    if t in _CONVERTED:
+        def fn(v, t=t):
+            return leaf(t, v)
+    elif t == "structure":
+        members = {n: compile_output(m, leaf, cache) for n, m in shape.members.items()}
+
+        def fn(v):
+            out = {}
+            for k, x in v.items():
+                if x is None:
+                    continue
+                conv = members.get(k)
+                out[k] = conv(x) if conv is not None else x
+            return out
+    elif t == "list":
+        inner = compile_output(shape.member, leaf, cache)
+
+        def fn(v):
+            return [inner(x) for x in v]
+    else:  # map
+        inner = compile_output(shape.value, leaf, cache)
+
+        def fn(v):
+            return {k: inner(x) for k, x in v.items()}
+    slot.append(fn)
+    cache[key] = fn
+    return fn
+
+
+def _identity(v):
+    return v

@@ -1,0 +1,169 @@
+"""HTTP/1.1 server: a thin asyncio protocol over httptools, no framework on the hot path.
+
+Requests on one connection are answered in order. Synchronous handlers answer
+inline from ``data_received``; an awaitable answer (long poll, event stream)
+pauses the connection's queue until it completes. Streamed bodies use chunked
+transfer encoding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from http import HTTPStatus
+
+import httptools
+
+from cloudlet.gateway.http import Request, Response
+
+log = logging.getLogger("cloudlet.server")
+
+_REASONS = {s.value: s.phrase for s in HTTPStatus}
+
+
+def _head(status: int, headers: list[tuple[str, str]], length: int | None, keep_alive: bool) -> bytes:
+    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
+    for k, v in headers:
+        lines.append(f"{k}: {v}")
+    if length is None:
+        lines.append("Transfer-Encoding: chunked")
+    else:
+        lines.append(f"Content-Length: {length}")
+    if not keep_alive:
+        lines.append("Connection: close")
+    lines.append("\r\n")
+    return "\r\n".join(lines).encode("latin-1")
+
+
+class HttpProtocol(asyncio.Protocol):
+    __slots__ = ("gateway", "transport", "parser", "url", "headers", "body", "queue", "busy", "closed",
+                 "_header_name")
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+        self.transport = None
+        self.parser = httptools.HttpRequestParser(self)
+        self.url = b""
+        self.headers: dict[str, str] = {}
+        self.body: list[bytes] = []
+        self.queue: deque = deque()
+        self.busy = False
+        self.closed = False
+
+    # -------------------------------------------------------- asyncio callbacks
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def connection_lost(self, exc):
+        self.closed = True
+
+    def data_received(self, data: bytes):
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._reply_now(Response(400, b"upgrade not supported"), False)
+            self.transport.close()
+        except httptools.HttpParserError:
+            self._reply_now(Response(400, b"malformed HTTP request"), False)
+            self.transport.close()
+
+    # -------------------------------------------------------- parser callbacks
+
+    def on_message_begin(self):
+        self.url = b""
+        self.headers = {}
+        self.body = []
+
+    def on_url(self, url: bytes):
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes):
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        if key in self.headers:
+            self.headers[key] += ", " + text
+        else:
+            self.headers[key] = text
+
+    def on_headers_complete(self):
+        if self.headers.get("expect", "").lower() == "100-continue":
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, body: bytes):
+        self.body.append(body)
+
+    def on_message_complete(self):
+        url = self.url.decode("latin-1")
+        path, _, query = url.partition("?")
+        request = Request(
+            method=self.parser.get_method().decode(),
+            path=path,
+            query_string=query,
+            headers=self.headers,
+            body=b"".join(self.body),
+            http_version=self.parser.get_http_version(),
+        )
+        keep_alive = self.parser.should_keep_alive()
+        if self.busy:
+            self.queue.append((request, keep_alive))
+            return
+        self._dispatch(request, keep_alive)
+
+    # -------------------------------------------------------- answering
+
+    def _dispatch(self, request: Request, keep_alive: bool):
+        result = self.gateway.handle(request)
+        if isinstance(result, Response) and result.stream is None:
+            self._reply_now(result, keep_alive)
+            return
+        self.busy = True
+        self.transport.pause_reading()
+        asyncio.ensure_future(self._reply_later(result, keep_alive))
+
+    def _reply_now(self, response: Response, keep_alive: bool):
+        if self.closed:
+            return
+        body = response.body
+        self.transport.write(_head(response.status, response.headers, len(body), keep_alive) + body)
+        if not keep_alive:
+            self.transport.close()
+
+    async def _reply_later(self, pending, keep_alive: bool):
+        try:
+            response = pending if isinstance(pending, Response) else await pending
+            if response.stream is not None:
+                await self._stream(response, keep_alive)
+            else:
+                self._reply_now(response, keep_alive)
+        except Exception:  # noqa: BLE001
+            log.exception("error writing response")
+            self.transport.close()
+            return
+        finally:
+            self.busy = False
+        if self.closed:
+            return
+        self.transport.resume_reading()
+        while self.queue and not self.busy and not self.closed:
+            request, keep = self.queue.popleft()
+            self._dispatch(request, keep)
+
+    async def _stream(self, response: Response, keep_alive: bool):
+        self.transport.write(_head(response.status, response.headers, None, keep_alive))
+        stream = response.stream
+        try:
+            async for chunk in stream:
+                if self.closed:
+                    break
+                if chunk:
+                    self.transport.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        if not self.closed:
+            self.transport.write(b"0\r\n\r\n")
+            if not keep_alive:
+                self.transport.close()
