@@ -12,13 +12,15 @@ from typing import Any, Callable
 
 from botocore.model import Shape
 
+from cloudlet.protocol.validate import shape_key
+
 _CONVERTED = ("blob", "timestamp")
 
 
 def _needs(shape: Shape, seen: set) -> bool:
     if shape.type_name in _CONVERTED:
         return True
-    key = id(shape)
+    key = shape_key(shape)
     if key in seen:
         return False
     seen.add(key)
@@ -33,7 +35,7 @@ def _needs(shape: Shape, seen: set) -> bool:
 
 
 def compile_output(shape: Shape, leaf: Callable[[str, Any], Any], cache: dict) -> Callable[[Any], Any]:
-    key = id(shape)
+    key = shape_key(shape)
     if key in cache:
         return cache[key]
     if not _needs(shape, set()):

@@ -43,6 +43,12 @@ class Violation:
 Checker = Callable[[Any, str, str, list], Any]
 
 
+def shape_key(shape: Shape) -> tuple:
+    """Identity of a shape: botocore builds new Shape objects on every member
+    access, so key by the model (its resolver) and the shape name."""
+    return (id(shape._shape_resolver), shape.name)
+
+
 def _lower_camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
@@ -98,10 +104,10 @@ class _Compiler:
     """Compiles shapes to checker closures; handles recursive shapes via indirection."""
 
     def __init__(self) -> None:
-        self.cache: dict[int, Checker] = {}
+        self.cache: dict[tuple, Checker] = {}
 
     def compile(self, shape: Shape) -> Checker:
-        key = id(shape)
+        key = shape_key(shape)
         if key in self.cache:
             return self.cache[key]
         # Placeholder for recursion (DynamoDB AttributeValue contains itself).
