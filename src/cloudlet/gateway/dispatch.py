@@ -204,8 +204,9 @@ def _json_content_type(entry: ServiceEntry) -> str:
 
 def _auth_error(protocol: str, e: AuthError) -> ServiceError:
     if protocol == "json":
+        # DynamoDB answers both with 400 (com.amazon.coral.service#...Exception)
         code = "MissingAuthenticationTokenException" if e.kind == "missing" else "IncompleteSignatureException"
-        return ServiceError(code, e.message, status=400 if e.kind == "incomplete" else 403)
+        return ServiceError(code, e.message, status=400)
     code = "MissingAuthenticationToken" if e.kind == "missing" else "IncompleteSignature"
     return ServiceError(code, e.message, status=400 if e.kind == "incomplete" else 403)
 

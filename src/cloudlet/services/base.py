@@ -77,6 +77,13 @@ class Service:
     # code, e.g. "QueueDoesNotExist" -> "AWS.SimpleQueueService.NonExistentQueue".
     # Used for the query protocol's <Code> and the JSON x-amzn-query-error header.
     query_error_codes: dict[str, str] = field(default_factory=dict)
+    # Query protocol support for a JSON service that also speaks query
+    # (awsQueryCompatible): the XML namespace and the QueryNames table (see
+    # protocol/query_protocol.py) botocore's current model no longer carries.
+    xml_namespace: str | None = None
+    query_names: dict | None = None
+    # Prefix of the JSON "__type" of errors, e.g. "com.amazonaws.sqs#".
+    error_type_prefix: str = ""
     # Called with the App once the server runs / before it stops / on reset.
     startup: list[Callable] = field(default_factory=list)
     shutdown: list[Callable] = field(default_factory=list)
