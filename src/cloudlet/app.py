@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
+import pkgutil
 
 from cloudlet import DATA_FORMAT, __version__
 from cloudlet.clock import Clock
@@ -20,9 +22,17 @@ class StartupError(Exception):
 
 
 def all_services():
-    from cloudlet.services.sqs import service as sqs
+    """Every package under ``cloudlet.services`` that exposes ``service``: adding a
+    service is adding a package (some packages hold several, as ``services``)."""
+    import cloudlet.services as pkg
 
-    return [sqs]
+    found = []
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if not info.ispkg:
+            continue
+        module = importlib.import_module(f"cloudlet.services.{info.name}")
+        found.extend(getattr(module, "services", None) or [getattr(module, "service")])
+    return found
 
 
 def prepare_data_dir(path: str) -> None:
