@@ -1,0 +1,177 @@
+"""The gateway over a real socket: routing, auth, protocol errors, internal endpoints."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+
+AUTH = "AWS4-HMAC-SHA256 Credential={key}/20240101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=abc"
+
+
+def call(url, body=b"", headers=None, method="POST"):
+    req = urllib.request.Request(url, data=body if method != "GET" else None, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def json_call(server, target, body=b"{}", key="test", service="dynamodb", auth=True):
+    headers = {"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0"}
+    if auth:
+        headers["Authorization"] = AUTH.format(key=key, region="us-east-1", service=service)
+    return call(server.url + "/", body, headers)
+
+
+def test_health_reports_version_and_services(server):
+    status, headers, body = call(server.url + "/_cloudlet/health", method="GET")
+    info = json.loads(body)
+    assert status == 200
+    assert info["version"]
+    assert info["services"]["sqs"] == "running"
+
+
+def test_unknown_internal_endpoint_is_404(server):
+    status, _, _ = call(server.url + "/_cloudlet/nope", method="GET")
+    assert status == 404
+
+
+def test_unknown_json_operation(server):
+    status, _, body = json_call(server, "AmazonSQS.DoSomethingElse", service="sqs")
+    assert status == 400
+    assert json.loads(body)["__type"].endswith("UnknownOperationException")
+
+
+def test_unknown_query_action(server):
+    headers = {"Authorization": AUTH.format(key="test", region="us-east-1", service="sqs"),
+               "Content-Type": "application/x-www-form-urlencoded"}
+    status, _, body = call(server.url + "/", b"Action=DoSomethingElse&Version=2012-11-05", headers)
+    assert status == 400
+    assert b"<Code>InvalidAction</Code>" in body
+    assert b"The action DoSomethingElse is not valid for this web service." in body
+
+
+def test_unknown_service_is_a_clear_400(server):
+    status, _, body = call(server.url + "/", b"hello", {"Content-Type": "text/plain"})
+    assert status == 400
+    assert b"UnknownServiceException" in body
+
+
+def test_malformed_json_is_serialization_exception(server):
+    status, _, body = json_call(server, "AmazonSQS.ListQueues", body=b"{not json", service="sqs")
+    assert status == 400
+    assert json.loads(body)["__type"].endswith("SerializationException")
+
+
+def test_missing_authentication(server):
+    status, _, body = json_call(server, "AmazonSQS.ListQueues", service="sqs", auth=False)
+    assert status == 400
+    assert json.loads(body)["__type"].endswith("MissingAuthenticationTokenException")
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, _, body = call(server.url + "/", b"Action=ListQueues&Version=2012-11-05", headers)
+    assert status == 403
+    assert b"<Code>MissingAuthenticationToken</Code>" in body
+
+
+def test_incomplete_signature(server):
+    headers = {"X-Amz-Target": "AmazonSQS.ListQueues", "Content-Type": "application/x-amz-json-1.0",
+               "Authorization": "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/sqs/aws4_request"}
+    status, _, body = call(server.url + "/", b"{}", headers)
+    assert status == 400
+    err = json.loads(body)
+    assert err["__type"].endswith("IncompleteSignatureException")
+    assert "Authorization header requires 'Signature' parameter." in err["message"]
+
+
+def test_presigned_query_auth_is_accepted(server):
+    qs = ("Action=ListQueues&Version=2012-11-05&X-Amz-Algorithm=AWS4-HMAC-SHA256"
+          "&X-Amz-Credential=123456789012%2F20240101%2Fus-east-1%2Fsqs%2Faws4_request"
+          "&X-Amz-Date=20240101T000000Z&X-Amz-SignedHeaders=host&X-Amz-Signature=abc")
+    status, _, body = call(server.url + "/?" + qs, method="GET")
+    assert status == 200, body
+    assert b"<ListQueuesResponse" in body
+
+
+def test_accounts_and_regions_are_isolated(client_factory, unique_name):
+    name = unique_name("iso")
+    a = client_factory("sqs", access_key="111111111111")
+    b = client_factory("sqs", access_key="222222222222")
+    west = client_factory("sqs", access_key="111111111111", region="us-west-2")
+    url = a.create_queue(QueueName=name)["QueueUrl"]
+    assert "/111111111111/" in url
+    for other in (b, west):
+        with pytest.raises(ClientError) as e:
+            other.get_queue_url(QueueName=name)
+        assert e.value.response["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+
+
+def test_non_numeric_access_key_uses_default_account(client_factory, unique_name):
+    url = client_factory("sqs", access_key="AKIDEXAMPLE").create_queue(QueueName=unique_name("acct"))["QueueUrl"]
+    assert "/000000000000/" in url
+
+
+def test_request_id_header(client_factory):
+    meta = client_factory("sqs").list_queues()["ResponseMetadata"]
+    assert len(meta["RequestId"]) == 36
+    assert meta["HTTPHeaders"]["x-amzn-requestid"] == meta["RequestId"]
+
+
+def test_pipelined_requests_answer_in_order(server):
+    import socket
+
+    host, port = "127.0.0.1", server.port
+    reqs = b""
+    for i in range(5):
+        path = "/_cloudlet/health" if i % 2 == 0 else "/_cloudlet/nope"
+        reqs += f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(reqs)
+        data = b""
+        while data.count(b"HTTP/1.1 ") < 5:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    statuses = [line.split(b" ")[1] for line in data.split(b"\r\n") if line.startswith(b"HTTP/1.1 ")]
+    assert statuses == [b"200", b"404", b"200", b"404", b"200"]
+
+
+def test_reset_wipes_everything(tmp_path):
+    from tests.conftest import ServerProcess, make_client
+
+    srv = ServerProcess().start()
+    try:
+        c1 = make_client("sqs", srv.url, access_key="111111111111")
+        c2 = make_client("sqs", srv.url, region="eu-west-1")
+        c1.create_queue(QueueName="a")
+        c2.create_queue(QueueName="b")
+        srv.post("/_cloudlet/reset")
+        assert c1.list_queues().get("QueueUrls", []) == []
+        assert c2.list_queues().get("QueueUrls", []) == []
+    finally:
+        srv.stop()
+
+
+def test_clock_endpoint_moves_time_forward():
+    from tests.conftest import ServerProcess
+
+    server = ServerProcess().start()
+    try:
+        _check_clock(server)
+    finally:
+        server.stop()
+
+
+def _check_clock(server):
+    status, _, body = call(server.url + "/_cloudlet/clock", method="GET")
+    before = json.loads(body)["now"]
+    status, _, body = call(server.url + "/_cloudlet/clock", b'{"advance": 3600}')
+    assert status == 200
+    assert json.loads(body)["now"] >= before + 3600
+    status, _, _ = call(server.url + "/_cloudlet/clock", b'{"advance": -5}')
+    assert status == 400
