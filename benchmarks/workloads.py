@@ -1,0 +1,335 @@
+"""The workloads: each sets up its resources (outside the timed loop) and runs
+``concurrency`` workers that each own one keep-alive connection.
+
+A worker calls ``rec(latency_seconds, items, ok)`` once per request. Request
+bodies are pre-built and signed where the workload allows it, so the timed loop
+costs the client little; workloads whose next request depends on the previous
+answer (receive + delete) sign on the fly with the fast signer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+import orjson
+
+from benchmarks.client import Signer
+
+DDB = "DynamoDB_20120810."
+SQS = "AmazonSQS."
+KIN = "Kinesis_20131202."
+
+
+@dataclass
+class Env:
+    signer: Signer
+    seconds: float
+    concurrency: int
+    boto: Callable  # boto(service) -> boto3 client for setup only
+
+
+Worker = Callable[[object, int, Callable, Callable[[], bool]], Awaitable[None]]
+
+
+@dataclass
+class Workload:
+    name: str
+    service: str
+    unit: str  # what "items" counts
+    setup: Callable[[Env], Worker]
+
+
+async def _loop(conn, reqs: list[bytes], rec, stop, items=1, idx=0):
+    n = len(reqs)
+    i = idx * 7919 % n
+    request = conn.request
+    perf = time.perf_counter
+    while not stop():
+        t = perf()
+        status, _ = await request(reqs[i])
+        rec(perf() - t, items, status == 200)
+        i = i + 1 if i + 1 < n else 0
+
+
+def _pool(build, n: int) -> list[bytes]:
+    return [build(i) for i in range(n)]
+
+
+# ------------------------------------------------------------------ baseline
+
+def baseline(env: Env) -> Worker:
+    req = env.signer.get("/")
+
+    async def worker(conn, idx, rec, stop):
+        await _loop(conn, [req], rec, stop)
+    return worker
+
+
+# ------------------------------------------------------------------ DynamoDB
+
+def _table(env: Env, name: str, range_key: bool = False, gsi: bool = False) -> str:
+    ddb = env.boto("dynamodb")
+    attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
+    keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    if range_key:
+        attrs.append({"AttributeName": "sk", "AttributeType": "N"})
+        keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
+    kw = {}
+    if gsi:
+        attrs.append({"AttributeName": "g", "AttributeType": "S"})
+        kw["GlobalSecondaryIndexes"] = [{"IndexName": "byg", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
+                                                                             {"AttributeName": "sk", "KeyType": "RANGE"}],
+                                         "Projection": {"ProjectionType": "ALL"}}]
+    name = f"{name}-{uuid.uuid4().hex[:8]}"
+    ddb.create_table(TableName=name, AttributeDefinitions=attrs, KeySchema=keys, BillingMode="PAY_PER_REQUEST", **kw)
+    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    return name
+
+
+def _ddb_fill(env: Env, table: str, items: list[dict]) -> None:
+    ddb = env.boto("dynamodb")
+    for i in range(0, len(items), 25):
+        chunk = items[i:i + 25]
+        resp = ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": it}} for it in chunk]})
+        while resp.get("UnprocessedItems"):
+            resp = ddb.batch_write_item(RequestItems=resp["UnprocessedItems"])
+
+
+PAYLOAD_1KB = "x" * 1000
+
+
+def ddb_put(env: Env) -> Worker:
+    table = _table(env, "bput")
+    s = env.signer
+    reqs = _pool(lambda i: s.json("dynamodb", DDB + "PutItem", {
+        "TableName": table, "Item": {"pk": {"S": f"k{i}"}, "data": {"S": PAYLOAD_1KB}, "n": {"N": str(i)}}}), 20000)
+
+    async def worker(conn, idx, rec, stop):
+        await _loop(conn, reqs, rec, stop, idx=idx)
+    return worker
+
+
+def ddb_get(env: Env, n_items: int = 10000) -> Worker:
+    table = _table(env, "bget")
+    _ddb_fill(env, table, [{"pk": {"S": f"k{i}"}, "data": {"S": PAYLOAD_1KB}} for i in range(n_items)])
+    s = env.signer
+    rnd = random.Random(1)
+    reqs = _pool(lambda i: s.json("dynamodb", DDB + "GetItem", {
+        "TableName": table, "Key": {"pk": {"S": f"k{rnd.randrange(n_items)}"}}}), 20000)
+
+    async def worker(conn, idx, rec, stop):
+        await _loop(conn, reqs, rec, stop, idx=idx)
+    return worker
+
+
+def ddb_query(env: Env, partitions: int = 1000, gsi: bool = False) -> Worker:
+    table = _table(env, "bquery", range_key=True, gsi=gsi)
+    _ddb_fill(env, table, [{"pk": {"S": f"p{p}"}, "sk": {"N": str(j)}, "g": {"S": f"g{p}"}, "data": {"S": "y" * 100}}
+                           for p in range(partitions) for j in range(10)])
+    s = env.signer
+    rnd = random.Random(2)
+
+    def build(i):
+        p = rnd.randrange(partitions)
+        if gsi:
+            return s.json("dynamodb", DDB + "Query", {
+                "TableName": table, "IndexName": "byg", "KeyConditionExpression": "g = :g",
+                "ExpressionAttributeValues": {":g": {"S": f"g{p}"}}})
+        return s.json("dynamodb", DDB + "Query", {
+            "TableName": table, "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": f"p{p}"}}})
+    reqs = _pool(build, 20000)
+
+    async def worker(conn, idx, rec, stop):
+        await _loop(conn, reqs, rec, stop, items=10, idx=idx)
+    return worker
+
+
+def ddb_update_cond(env: Env) -> Worker:
+    table = _table(env, "bupd")
+    _ddb_fill(env, table, [{"pk": {"S": f"k{i}"}, "c": {"N": "0"}} for i in range(1000)])
+    s = env.signer
+    reqs = _pool(lambda i: s.json("dynamodb", DDB + "UpdateItem", {
+        "TableName": table, "Key": {"pk": {"S": f"k{i % 1000}"}},
+        "UpdateExpression": "SET c = c + :one", "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeValues": {":one": {"N": "1"}}}), 5000)
+
+    async def worker(conn, idx, rec, stop):
+        await _loop(conn, reqs, rec, stop, idx=idx)
+    return worker
+
+
+def ddb_batch_write(env: Env) -> Worker:
+    table = _table(env, "bbatch")
+    s = env.signer
+    reqs = _pool(lambda i: s.json("dynamodb", DDB + "BatchWriteItem", {"RequestItems": {table: [
+        {"PutRequest": {"Item": {"pk": {"S": f"k{i}-{j}"}, "data": {"S": "z" * 200}}}} for j in range(25)]}}), 4000)
+
+    async def worker(conn, idx, rec, stop):
+        await _loop(conn, reqs, rec, stop, items=25, idx=idx)
+    return worker
+
+
+# ------------------------------------------------------------------ SQS
+
+def _queue(env: Env, fifo: bool) -> str:
+    name = f"bq-{uuid.uuid4().hex[:8]}" + (".fifo" if fifo else "")
+    attrs = {"FifoQueue": "true"} if fifo else {}
+    return env.boto("sqs").create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+
+
+BODY = "m" * 256
+
+
+def sqs_send(env: Env, fifo: bool = False) -> Worker:
+    url = _queue(env, fifo)
+    s = env.signer
+
+    def build(i):
+        p = {"QueueUrl": url, "MessageBody": BODY}
+        if fifo:
+            p["MessageGroupId"] = f"g{i % 64}"
+            p["MessageDeduplicationId"] = f"d{i}-{uuid.uuid4().hex[:6]}"
+        return s.json("sqs", SQS + "SendMessage", p)
+    reqs = _pool(build, 20000)
+
+    async def worker(conn, idx, rec, stop):
+        await _loop(conn, reqs, rec, stop, idx=idx)
+    return worker
+
+
+def _sqs_fill(env: Env, url: str, count: int, fifo: bool) -> None:
+    """Fill with batches over raw HTTP (fast), groups spread over 64 for FIFO."""
+    from benchmarks.client import connect
+
+    s = env.signer
+
+    async def fill():
+        conns = [await connect(s.host, s.port) for _ in range(8)]
+        batches = [
+            s.json("sqs", SQS + "SendMessageBatch", {"QueueUrl": url, "Entries": [
+                {"Id": str(j), "MessageBody": BODY,
+                 **({"MessageGroupId": f"g{(b * 10 + j) % 64}", "MessageDeduplicationId": f"f{b}-{j}"} if fifo else {})}
+                for j in range(10)]})
+            for b in range(count // 10)]
+
+        async def run(conn, part):
+            for req in part:
+                await conn.request(req)
+        await asyncio.gather(*(run(c, batches[i::8]) for i, c in enumerate(conns)))
+        for c in conns:
+            c.transport.close()
+    asyncio.run(fill())
+
+
+def sqs_receive_delete(env: Env, fifo: bool = False) -> Worker:
+    url = _queue(env, fifo)
+    _sqs_fill(env, url, int(12000 * env.seconds) if not fifo else int(4000 * env.seconds), fifo)
+    s = env.signer
+    receive = s.json("sqs", SQS + "ReceiveMessage", {"QueueUrl": url, "MaxNumberOfMessages": 10,
+                                                     "VisibilityTimeout": 60})
+
+    async def worker(conn, idx, rec, stop):
+        perf = time.perf_counter
+        while not stop():
+            t = perf()
+            status, body = await conn.request(receive)
+            if status != 200:
+                rec(perf() - t, 0, False)
+                continue
+            msgs = orjson.loads(body).get("Messages", [])
+            if not msgs:
+                rec(perf() - t, 0, True)
+                continue
+            delete = s.json("sqs", SQS + "DeleteMessageBatch", {"QueueUrl": url, "Entries": [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)]})
+            status, _ = await conn.request(delete)
+            rec(perf() - t, len(msgs), status == 200)
+    return worker
+
+
+# ------------------------------------------------------------------ Kinesis
+
+def _stream(env: Env, shards: int) -> str:
+    name = f"bs-{uuid.uuid4().hex[:8]}"
+    k = env.boto("kinesis")
+    k.create_stream(StreamName=name, ShardCount=shards)
+    k.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    return name
+
+
+def kinesis_put(env: Env) -> Worker:
+    stream = _stream(env, 4)
+    s = env.signer
+    import base64
+
+    data = base64.b64encode(b"k" * 1000).decode()
+    reqs = _pool(lambda i: s.json("kinesis", KIN + "PutRecords", {"StreamName": stream, "Records": [
+        {"Data": data, "PartitionKey": f"p{i}-{j}"} for j in range(100)]}, version="1.1"), 500)
+
+    async def worker(conn, idx, rec, stop):
+        await _loop(conn, reqs, rec, stop, items=100, idx=idx)
+    return worker
+
+
+def kinesis_get(env: Env, records: int = 100000) -> Worker:
+    stream = _stream(env, 1)
+    s = env.signer
+    import base64
+
+    data = base64.b64encode(b"k" * 1000).decode()
+    fill = [s.json("kinesis", KIN + "PutRecords", {"StreamName": stream, "Records": [
+        {"Data": data, "PartitionKey": f"p{i}-{j}"} for j in range(500)]}, version="1.1") for i in range(records // 500)]
+
+    async def do_fill():
+        from benchmarks.client import connect
+        conn = await connect(s.host, s.port)
+        for r in fill:
+            await conn.request(r)
+        conn.transport.close()
+    asyncio.run(do_fill())
+    shard = env.boto("kinesis").list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+    first = s.json("kinesis", KIN + "GetShardIterator", {"StreamName": stream, "ShardId": shard,
+                                                        "ShardIteratorType": "TRIM_HORIZON"}, version="1.1")
+
+    async def worker(conn, idx, rec, stop):
+        perf = time.perf_counter
+        iterator = None
+        while not stop():
+            t = perf()
+            if iterator is None:
+                status, body = await conn.request(first)
+                iterator = orjson.loads(body)["ShardIterator"]
+            status, body = await conn.request(s.json("kinesis", KIN + "GetRecords", {"ShardIterator": iterator},
+                                                     version="1.1"))
+            if status != 200:
+                rec(perf() - t, 0, False)
+                iterator = None
+                continue
+            out = orjson.loads(body)
+            n = len(out["Records"])
+            rec(perf() - t, n, True)
+            iterator = out.get("NextShardIterator") if n else None
+    return worker
+
+
+WORKLOADS: dict[str, Workload] = {w.name: w for w in [
+    Workload("baseline", "none", "req", baseline),
+    Workload("ddb-put-1kb", "dynamodb", "items", ddb_put),
+    Workload("ddb-get", "dynamodb", "items", ddb_get),
+    Workload("ddb-query-10", "dynamodb", "items", ddb_query),
+    Workload("ddb-update-cond", "dynamodb", "items", ddb_update_cond),
+    Workload("ddb-batch-write-25", "dynamodb", "items", ddb_batch_write),
+    Workload("ddb-query-gsi", "dynamodb", "items", lambda env: ddb_query(env, gsi=True)),
+    Workload("sqs-send", "sqs", "msgs", sqs_send),
+    Workload("sqs-receive-delete", "sqs", "msgs", sqs_receive_delete),
+    Workload("sqs-fifo-send", "sqs", "msgs", lambda env: sqs_send(env, fifo=True)),
+    Workload("sqs-fifo-receive-delete", "sqs", "msgs", lambda env: sqs_receive_delete(env, fifo=True)),
+    Workload("kinesis-put-100", "kinesis", "records", kinesis_put),
+    Workload("kinesis-get-drain", "kinesis", "records", kinesis_get),
+]}
