@@ -1,6 +1,8 @@
 """HTTP/1.1 server: a thin asyncio protocol over httptools, no framework on the hot path.
 
-Requests on one connection are answered in order. Synchronous handlers answer
+HTTP/2 (h2c, prior knowledge or ``Upgrade: h2c``) is detected on a
+connection's first bytes and handed to ``server_h2``; the HTTP/1.1 path pays
+one flag check per read for it. Requests on one HTTP/1.1 connection are answered in order. Synchronous handlers answer
 inline from ``data_received``; an awaitable answer (long poll, event stream)
 pauses the connection's queue until it completes. Streamed bodies use chunked
 transfer encoding.
@@ -16,6 +18,7 @@ from http import HTTPStatus
 import httptools
 
 from cloudlet.gateway.http import Request, Response
+from cloudlet.server_h2 import H2Connection
 
 log = logging.getLogger("cloudlet.server")
 
@@ -38,7 +41,7 @@ def _head(status: int, headers: list[tuple[str, str]], length: int | None, keep_
 
 class HttpProtocol(asyncio.Protocol):
     __slots__ = ("gateway", "transport", "parser", "url", "headers", "body", "queue", "busy", "closed",
-                 "_header_name")
+                 "fresh", "h2")
 
     def __init__(self, gateway):
         self.gateway = gateway
@@ -50,6 +53,8 @@ class HttpProtocol(asyncio.Protocol):
         self.queue: deque = deque()
         self.busy = False
         self.closed = False
+        self.fresh = True  # no byte received yet: may still turn out to be HTTP/2
+        self.h2 = None
 
     # -------------------------------------------------------- asyncio callbacks
 
@@ -58,13 +63,26 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc):
         self.closed = True
+        if self.h2 is not None:
+            self.h2.connection_lost()
 
     def data_received(self, data: bytes):
+        if self.h2 is not None:
+            self.h2.data_received(data)
+            return
+        if self.fresh:
+            self.fresh = False
+            if data.startswith(b"PRI "):  # the HTTP/2 connection preface (prior knowledge)
+                self.h2 = H2Connection(self.gateway, self.transport)
+                self.h2.start(data)
+                return
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._reply_now(Response(400, b"upgrade not supported"), False)
-            self.transport.close()
+        except httptools.HttpParserUpgrade as e:
+            if self.h2 is not None:  # upgraded to h2c: the rest of the bytes are HTTP/2
+                rest = data[e.args[0]:] if e.args and isinstance(e.args[0], int) else b""
+                if rest:
+                    self.h2.data_received(rest)
         except httptools.HttpParserError:
             self._reply_now(Response(400, b"malformed HTTP request"), False)
             self.transport.close()
@@ -106,6 +124,11 @@ class HttpProtocol(asyncio.Protocol):
             http_version=self.parser.get_http_version(),
         )
         keep_alive = self.parser.should_keep_alive()
+        if self.parser.should_upgrade() and "h2c" in self.headers.get("upgrade", "").lower() \
+                and "http2-settings" in self.headers and not self.busy:
+            self.h2 = H2Connection(self.gateway, self.transport)
+            self.h2.start_upgraded(self.headers["http2-settings"], request)
+            return
         if self.busy:
             self.queue.append((request, keep_alive))
             return
