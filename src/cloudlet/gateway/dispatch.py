@@ -17,7 +17,7 @@ from cloudlet.gateway import internal
 from cloudlet.gateway.http import Request, Response
 from cloudlet.gateway.router import Route, Router, ServiceEntry
 from cloudlet.gateway.sigv4 import AuthError, account_for, credential_from
-from cloudlet.protocol import json_protocol, query_protocol
+from cloudlet.protocol import cbor_protocol, json_protocol, query_protocol
 from cloudlet.protocol.errors import (
     InternalFailure,
     NotImplementedOperation,
@@ -156,6 +156,8 @@ class Gateway:
     def _parse(self, route: Route, op: Operation, request: Request) -> dict:
         if route.protocol == "json":
             return json_protocol.parse_body(request.body)
+        if route.protocol == "cbor":
+            return cbor_protocol.parse_body(request.body)
         return query_protocol.parse_request(op.model.input_shape, route.params or {}, route.entry.service.query_names)
 
     def _serialize(self, route: Route, op: Operation, request_id: str, result: dict | None) -> Response:
@@ -163,6 +165,9 @@ class Gateway:
         if route.protocol == "json":
             body = json_protocol.serialize_response(op.output_shape, result)
             return Response(200, body, [("Content-Type", _json_content_type(entry)), ("x-amzn-RequestId", request_id)])
+        if route.protocol == "cbor":
+            body = cbor_protocol.serialize_response(op.output_shape, result)
+            return Response(200, body, [("Content-Type", cbor_protocol.CONTENT_TYPE), ("x-amzn-RequestId", request_id)])
         body = query_protocol.serialize_response(op.name, op.output_shape, result, entry.xmlns, request_id,
                                                  entry.service.query_names, op.wrapper)
         return Response(200, body, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)])
@@ -180,6 +185,9 @@ class Gateway:
                 kind = "Sender" if err.sender_fault else "Receiver"
                 headers.append(("x-amzn-query-error", f"{legacy or err.code};{kind}"))
             return Response(err.status, json_protocol.error_body(prefix + err.code, err), headers)
+        if route.protocol == "cbor":
+            headers = [("Content-Type", cbor_protocol.CONTENT_TYPE), ("x-amzn-RequestId", request_id)]
+            return Response(err.status, cbor_protocol.error_body(_json_error_prefix(entry, err) + err.code, err), headers)
         body = query_protocol.error_body(legacy or err.code, err, entry.xmlns, request_id)
         return Response(err.status, body, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)])
 
@@ -203,7 +211,7 @@ def _json_content_type(entry: ServiceEntry) -> str:
 
 
 def _auth_error(protocol: str, e: AuthError) -> ServiceError:
-    if protocol == "json":
+    if protocol in ("json", "cbor"):
         # DynamoDB answers both with 400 (com.amazon.coral.service#...Exception)
         code = "MissingAuthenticationTokenException" if e.kind == "missing" else "IncompleteSignatureException"
         return ServiceError(code, e.message, status=400)

@@ -34,7 +34,7 @@ class ServiceEntry:
 class Route:
     entry: ServiceEntry | None
     operation: str | None
-    protocol: str  # "json" | "query"
+    protocol: str  # "json" | "cbor" (CBOR-JSON) | "query"
     params: dict | None = None  # decoded query parameters for the query protocol
 
 
@@ -73,9 +73,10 @@ class Router:
         if target:
             prefix, _, op = target.rpartition(".")
             entry = self.by_target.get(prefix)
+            protocol = "cbor" if headers.get("content-type", "").startswith("application/x-amz-cbor") else "json"
             if entry is None:
-                return Route(self._json_entry_for(signing_name), None, "json")
-            return Route(entry, op, "json")
+                return Route(self._json_entry_for(signing_name), None, protocol)
+            return Route(entry, op, protocol)
         ctype = headers.get("content-type", "")
         params = None
         if request.method == "GET" or ctype.startswith("application/x-www-form-urlencoded") or (
