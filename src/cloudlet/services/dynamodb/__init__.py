@@ -1,0 +1,30 @@
+"""DynamoDB: tables, items, queries, indexes, batches, transactions, TTL, tags.
+
+Handlers are split by family (tables, items, reads, batch, transactions, ttl,
+tags_policies); pure domain logic lives in values/schema/capacity, persistence
+in store, after-the-request work (status transitions, backfills, TTL) in
+background. Importing this package registers every handler on ``service``.
+"""
+
+from cloudlet.services.dynamodb.service import service
+from cloudlet.services.dynamodb import background as _background
+from cloudlet.services.dynamodb import tables  # noqa: F401  (registers handlers)
+
+
+def _startup(app) -> None:
+    _background.get_state(app).start()
+
+
+def _shutdown(app) -> None:
+    _background.get_state(app).stop()
+
+
+def _reset(app) -> None:
+    _background.get_state(app).reset()
+
+
+service.startup.append(_startup)
+service.shutdown.append(_shutdown)
+service.on_reset.append(_reset)
+
+__all__ = ["service"]

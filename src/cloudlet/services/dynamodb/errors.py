@@ -1,0 +1,57 @@
+"""DynamoDB's errors as values, with the texts AWS sends.
+
+Only the error *codes* live here, plus constructors for messages used in more
+than one place. Messages were checked against the DynamoDB API reference and
+observed responses quoted in SDK / emulator issue threads (see the README's
+DynamoDB section for the list of sources).
+"""
+
+from __future__ import annotations
+
+from cloudlet.protocol.errors import ServiceError, ValidationException
+
+INVALID = "One or more parameter values were invalid: "
+# A key in a request (GetItem Key, ExclusiveStartKey, ...) whose attributes are
+# not exactly the table's key attributes, or have the wrong type.
+KEY_SCHEMA_MISMATCH = "The provided key element does not match the schema"
+NON_EXISTENT_TABLE = "Cannot do operations on a non-existent table"
+
+
+def validation(message: str) -> ServiceError:
+    return ValidationException(message=message)
+
+
+def invalid(message: str) -> ServiceError:
+    """'One or more parameter values were invalid: ...'"""
+    return ValidationException(message=INVALID + message)
+
+
+def resource_not_found(message: str = "Requested resource not found") -> ServiceError:
+    return ServiceError("ResourceNotFoundException", message)
+
+
+def table_not_found(name: str) -> ServiceError:
+    """DescribeTable / DeleteTable / UpdateTable of a missing table."""
+    return ServiceError("ResourceNotFoundException", f"Requested resource not found: Table: {name} not found")
+
+
+def no_such_table() -> ServiceError:
+    """Item operations on a missing table."""
+    return ServiceError("ResourceNotFoundException", NON_EXISTENT_TABLE)
+
+
+def resource_in_use(message: str) -> ServiceError:
+    return ServiceError("ResourceInUseException", message)
+
+
+def limit_exceeded(message: str) -> ServiceError:
+    return ServiceError("LimitExceededException", message)
+
+
+def conditional_check_failed(item: dict | None = None) -> ServiceError:
+    fields = {"Item": item} if item is not None else {}
+    return ServiceError("ConditionalCheckFailedException", "The conditional request failed", **fields)
+
+
+def key_mismatch() -> ServiceError:
+    return ValidationException(message=KEY_SCHEMA_MISMATCH)

@@ -1,0 +1,250 @@
+"""DynamoDB persistence: where tables, items and index entries live in the store.
+
+Layout (every key starts with account and region)::
+
+    ("ddb", acct, region, "table", name)                                -> table record
+    ("ddb", acct, region, "data", tid, "i", bucket, hk[, rk])           -> item
+    ("ddb", acct, region, "data", tid, "x", index, bucket, ihk[, irk], hk[, rk]) -> projected item
+    ("ddb", acct, region, "data", tid, "e", expiry, hk[, rk])           -> b""  (TTL queue)
+    ("ddb", acct, region, "data", tid, "s")                             -> counters
+    ("ddb", acct, region, "token", client_request_token)                -> TransactWriteItems result
+    ("ddb", "gc", acct, region, tid)                                    -> b"" (data awaiting deletion)
+
+``tid`` is the table's id (a UUID), so a deleted table's data can be removed
+in the background while a new table of the same name is already in use.
+``bucket`` is 4 bytes of a hash of the partition key: items are laid out in
+hash order as DynamoDB's partitions are, which is what makes Scan's
+``Segment``/``TotalSegments`` a contiguous key range each; within a partition
+the order is the sort key's, by ``storage.keys`` (numbers numerically, strings
+and binaries by unsigned bytes -- DynamoDB's order). GetItem is one point read
+and a Query page one range read: O(log n + page).
+
+Functions here take an open transaction; callers never hold one across an await.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+
+from cloudlet.storage import codec, keys as keycodec
+from cloudlet.services.dynamodb import values as V
+from cloudlet.services.dynamodb.schema import Index, Schema, compile_schema
+
+# Sorts after every S/N/B key part: an exclusive upper bound for "this value and
+# anything extending it".
+TOP = Decimal("Infinity")
+
+
+def bucket(part) -> bytes:
+    return hashlib.md5(keycodec.pack((part,))).digest()[:4]
+
+
+def table_key(acct: str, region: str, name: str) -> tuple:
+    return ("ddb", acct, region, "table", name)
+
+
+def tables_prefix(acct: str, region: str) -> tuple:
+    return ("ddb", acct, region, "table")
+
+
+def data_prefix(acct: str, region: str, tid: str) -> tuple:
+    return ("ddb", acct, region, "data", tid)
+
+
+def items_prefix(acct: str, region: str, tid: str) -> tuple:
+    return ("ddb", acct, region, "data", tid, "i")
+
+
+def item_key(acct: str, region: str, tid: str, parts: tuple) -> tuple:
+    return ("ddb", acct, region, "data", tid, "i", bucket(parts[0])) + parts
+
+
+def partition_prefix(acct: str, region: str, tid: str, hk) -> tuple:
+    return ("ddb", acct, region, "data", tid, "i", bucket(hk), hk)
+
+
+def index_prefix(acct: str, region: str, tid: str, index: str) -> tuple:
+    return ("ddb", acct, region, "data", tid, "x", index)
+
+
+def index_partition_prefix(acct: str, region: str, tid: str, index: str, ihk) -> tuple:
+    return ("ddb", acct, region, "data", tid, "x", index, bucket(ihk), ihk)
+
+
+def index_key(acct, region, tid, index: str, iparts: tuple, tparts: tuple) -> tuple:
+    return ("ddb", acct, region, "data", tid, "x", index, bucket(iparts[0])) + iparts + tparts
+
+
+def ttl_prefix(acct, region, tid) -> tuple:
+    return ("ddb", acct, region, "data", tid, "e")
+
+
+def stats_key(acct, region, tid) -> tuple:
+    return ("ddb", acct, region, "data", tid, "s")
+
+
+def token_key(acct, region, token: str) -> tuple:
+    return ("ddb", acct, region, "token", token)
+
+
+def gc_key(acct, region, tid) -> tuple:
+    return ("ddb", "gc", acct, region, tid)
+
+
+GC_PREFIX = ("ddb", "gc")
+
+
+def dumps(value) -> bytes:
+    return codec.dumps(value)
+
+
+def loads(data: bytes):
+    return codec.loads(data)
+
+
+class Tables:
+    """Table records, with a per-process cache of the compiled schema keyed by
+    the record's bytes (so it is never stale: a changed record has new bytes)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple, tuple[bytes, dict, Schema]] = {}
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+    def get(self, tx, acct: str, region: str, name: str) -> tuple[dict, Schema] | None:
+        key = table_key(acct, region, name)
+        raw = tx.get(key)
+        if raw is None:
+            return None
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == raw:
+            return hit[1], hit[2]
+        record = loads(raw)
+        schema = compile_schema(record)
+        self._cache[key] = (raw, record, schema)
+        return record, schema
+
+    def put(self, tx, acct: str, region: str, record: dict) -> None:
+        tx.put(table_key(acct, region, record["TableName"]), dumps(record))
+
+    def delete(self, tx, acct: str, region: str, name: str) -> None:
+        tx.delete(table_key(acct, region, name))
+        self._cache.pop(table_key(acct, region, name), None)
+
+
+# ---------------------------------------------------------------- items
+
+def get_item(tx, acct: str, region: str, schema: Schema, parts: tuple) -> dict | None:
+    raw = tx.get(item_key(acct, region, schema.id, parts))
+    return None if raw is None else loads(raw)
+
+
+def write_item(tx, acct: str, region: str, schema: Schema, parts: tuple,
+               old: dict | None, new: dict | None) -> None:
+    """Replace ``old`` by ``new`` (either may be None) and keep every index,
+    the TTL queue and the counters in step -- all in the caller's transaction."""
+    tid = schema.id
+    key = item_key(acct, region, tid, parts)
+    if new is None:
+        tx.delete(key)
+    else:
+        tx.put(key, dumps(new))
+    stats_raw = tx.get(stats_key(acct, region, tid))
+    stats = loads(stats_raw) if stats_raw is not None else {"count": 0, "size": 0, "ix": {}}
+    old_size = V.item_size(old) if old is not None else 0
+    new_size = V.item_size(new) if new is not None else 0
+    stats["count"] += (new is not None) - (old is not None)
+    stats["size"] += new_size - old_size
+    for index in schema.indexes.values():
+        _write_index(tx, acct, region, schema, index, parts, old, new, stats)
+    if schema.ttl_attribute:
+        _write_ttl(tx, acct, region, schema, parts, old, new)
+    tx.put(stats_key(acct, region, tid), dumps(stats))
+
+
+def _write_index(tx, acct, region, schema: Schema, index: Index, parts, old, new, stats) -> None:
+    old_ip = schema.index_parts(index, old) if old is not None else None
+    new_ip = schema.index_parts(index, new) if new is not None else None
+    ixs = stats["ix"].setdefault(index.name, {"count": 0, "size": 0})
+    if old_ip is not None:
+        if old_ip != new_ip:
+            tx.delete(index_key(acct, region, schema.id, index.name, old_ip, parts))
+        ixs["count"] -= 1
+        ixs["size"] -= V.item_size(index.project(old))
+    if new_ip is not None:
+        projected = index.project(new)
+        tx.put(index_key(acct, region, schema.id, index.name, new_ip, parts), dumps(projected))
+        ixs["count"] += 1
+        ixs["size"] += V.item_size(projected)
+
+
+def add_to_index(tx, acct, region, schema: Schema, index: Index, parts: tuple, item: dict) -> None:
+    """Backfill one item into a new index (idempotent)."""
+    ip = schema.index_parts(index, item)
+    if ip is None:
+        return
+    key = index_key(acct, region, schema.id, index.name, ip, parts)
+    if tx.get(key) is not None:
+        return
+    projected = index.project(item)
+    tx.put(key, dumps(projected))
+    adjust_index_stats(tx, acct, region, schema.id, index.name, 1, V.item_size(projected))
+
+
+def adjust_index_stats(tx, acct, region, tid, name, count, size) -> None:
+    raw = tx.get(stats_key(acct, region, tid))
+    stats = loads(raw) if raw is not None else {"count": 0, "size": 0, "ix": {}}
+    ixs = stats["ix"].setdefault(name, {"count": 0, "size": 0})
+    ixs["count"] += count
+    ixs["size"] += size
+    tx.put(stats_key(acct, region, tid), dumps(stats))
+
+
+def drop_index_stats(tx, acct, region, tid, name) -> None:
+    raw = tx.get(stats_key(acct, region, tid))
+    if raw is None:
+        return
+    stats = loads(raw)
+    stats["ix"].pop(name, None)
+    tx.put(stats_key(acct, region, tid), dumps(stats))
+
+
+def ttl_expiry(item: dict | None, attr: str):
+    """The TTL attribute's epoch seconds when it is a number, else None."""
+    if item is None:
+        return None
+    v = item.get(attr)
+    if v is None or "N" not in v:
+        return None
+    return Decimal(v["N"])
+
+
+def _write_ttl(tx, acct, region, schema: Schema, parts, old, new) -> None:
+    a = schema.ttl_attribute
+    old_e = ttl_expiry(old, a)
+    new_e = ttl_expiry(new, a)
+    if old_e == new_e:
+        return
+    if old_e is not None:
+        tx.delete(ttl_prefix(acct, region, schema.id) + (old_e,) + parts)
+    if new_e is not None:
+        tx.put(ttl_prefix(acct, region, schema.id) + (new_e,) + parts, b"")
+
+
+def get_stats(tx, acct, region, tid) -> dict:
+    raw = tx.get(stats_key(acct, region, tid))
+    return loads(raw) if raw is not None else {"count": 0, "size": 0, "ix": {}}
+
+
+def unpack_item_key(key: tuple, schema: Schema) -> tuple:
+    """Table key parts from an item key tuple."""
+    return tuple(key[7:])
+
+
+def unpack_index_key(key: tuple, schema: Schema, index: Index) -> tuple[tuple, tuple]:
+    """(index parts, table parts) from an index key tuple."""
+    n = 2 if index.range_name else 1
+    rest = key[8:]
+    return tuple(rest[:n]), tuple(rest[n:])

@@ -1,0 +1,308 @@
+"""Table operations: CreateTable, DescribeTable, DeleteTable, ListTables,
+UpdateTable, DescribeLimits, DescribeEndpoints."""
+
+from __future__ import annotations
+
+from cloudlet.services.base import RequestContext
+from cloudlet.services.dynamodb import background as B
+from cloudlet.services.dynamodb import schema as M
+from cloudlet.services.dynamodb import store as S
+from cloudlet.services.dynamodb.errors import (
+    invalid,
+    limit_exceeded,
+    resource_in_use,
+    resource_not_found,
+    table_not_found,
+    validation,
+)
+from cloudlet.services.dynamodb.service import service
+
+# Tables per account and region (default quota; adjustable on AWS).
+MAX_TABLES = 2500
+
+
+def state(ctx: RequestContext) -> B.State:
+    return B.get_state(ctx.app)
+
+
+def name_of(ctx: RequestContext, value: str, member: str = "tableName") -> str:
+    return M.table_name_of(value, ctx.account, ctx.region, member)
+
+
+def load_table(ctx: RequestContext, tx, name: str) -> tuple[dict, M.Schema]:
+    """The table for a control-plane operation, or AWS's not-found error."""
+    got = state(ctx).tables.get(tx, ctx.account, ctx.region, name)
+    if got is None:
+        raise table_not_found(name)
+    return got
+
+
+def describe(ctx: RequestContext, tx, record: dict) -> dict:
+    stats = S.get_stats(tx, ctx.account, ctx.region, record["TableId"])
+    return M.describe(record, stats)
+
+
+@service.operation("CreateTable")
+def create_table(ctx: RequestContext, req: dict) -> dict:
+    name = name_of(ctx, req["TableName"])
+    now = ctx.clock.now()
+    record = M.new_table(req, name, ctx.account, ctx.region, now)
+    st = state(ctx)
+    with ctx.store.transaction() as tx:
+        if st.tables.get(tx, ctx.account, ctx.region, name) is not None:
+            raise resource_in_use(f"Table already exists: {name}")
+        count = sum(1 for _ in tx.range(prefix=S.tables_prefix(ctx.account, ctx.region), limit=MAX_TABLES))
+        if count >= MAX_TABLES:
+            raise limit_exceeded(f"Subscriber limit exceeded: Only {MAX_TABLES} tables can be created in this region")
+        st.tables.put(tx, ctx.account, ctx.region, record)
+        tx.put(B.pending_key(ctx.account, ctx.region, name), b"")
+        desc = M.describe(record, None)
+    st.schedule(0, st.transition, ctx.account, ctx.region, name)
+    return {"TableDescription": desc}
+
+
+@service.operation("DescribeTable")
+def describe_table(ctx: RequestContext, req: dict) -> dict:
+    name = name_of(ctx, req["TableName"])
+    with ctx.store.transaction() as tx:
+        record, _ = load_table(ctx, tx, name)
+        return {"Table": describe(ctx, tx, record)}
+
+
+@service.operation("DeleteTable")
+def delete_table(ctx: RequestContext, req: dict) -> dict:
+    name = name_of(ctx, req["TableName"])
+    st = state(ctx)
+    with ctx.store.transaction() as tx:
+        record, _ = load_table(ctx, tx, name)
+        status = record["TableStatus"]
+        if status == "CREATING":
+            raise resource_in_use(f"Attempt to change a resource which is still in use: Table is being created: {name}")
+        if status == "DELETING":
+            raise resource_in_use(f"Attempt to change a resource which is still in use: Table is being deleted: {name}")
+        if record.get("DeletionProtectionEnabled"):
+            raise validation(f"Resource cannot be deleted as it is currently protected against deletion. "
+                             f"Disable deletion protection first.")
+        record = dict(record)
+        record["TableStatus"] = "DELETING"
+        st.tables.put(tx, ctx.account, ctx.region, record)
+        tx.put(B.pending_key(ctx.account, ctx.region, name), b"")
+        desc = describe(ctx, tx, record)
+    st.schedule(0, st.transition, ctx.account, ctx.region, name)
+    return {"TableDescription": desc}
+
+
+@service.operation("ListTables")
+def list_tables(ctx: RequestContext, req: dict) -> dict:
+    limit = req.get("Limit") or 100
+    start = req.get("ExclusiveStartTableName")
+    prefix = S.tables_prefix(ctx.account, ctx.region)
+    names = []
+    last = None
+    with ctx.store.transaction() as tx:
+        begin = prefix + (start,) if start else None
+        for key, _ in tx.range(start=begin, prefix=prefix, limit=limit + 2):
+            name = key[-1]
+            if start is not None and name == start:
+                continue
+            if len(names) == limit:
+                last = names[-1]
+                break
+            names.append(name)
+    out = {"TableNames": names}
+    if last is not None:
+        out["LastEvaluatedTableName"] = last
+    return out
+
+
+@service.operation("DescribeLimits")
+def describe_limits(ctx: RequestContext, req: dict) -> dict:
+    # The default quotas documented for a new account.
+    return {"AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000,
+            "TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000}
+
+
+@service.operation("DescribeEndpoints")
+def describe_endpoints(ctx: RequestContext, req: dict) -> dict:
+    return {"Endpoints": [{"Address": ctx.host, "CachePeriodInMinutes": 1440}]}
+
+
+@service.operation("UpdateTable")
+def update_table(ctx: RequestContext, req: dict) -> dict:
+    name = name_of(ctx, req["TableName"])
+    now = ctx.clock.now()
+    st = state(ctx)
+    with ctx.store.transaction() as tx:
+        record, schema = load_table(ctx, tx, name)
+        record = {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v) for k, v in record.items()}
+        status = record["TableStatus"]
+        if status != "ACTIVE":
+            word = {"CREATING": "created", "UPDATING": "updated", "DELETING": "deleted"}.get(status, "updated")
+            raise resource_in_use(f"Attempt to change a resource which is still in use: Table is being {word}: {name}")
+        changed = _apply_update(ctx, tx, record, schema, req, now)
+        if not changed:
+            raise validation(_NOTHING_TO_UPDATE)
+        if changed == "status":
+            record["TableStatus"] = "UPDATING"
+            tx.put(B.pending_key(ctx.account, ctx.region, name), b"")
+        st.tables.put(tx, ctx.account, ctx.region, record)
+        desc = describe(ctx, tx, record)
+    if changed == "status":
+        st.schedule(0, st.transition, ctx.account, ctx.region, name)
+    return {"TableDescription": desc}
+
+
+_NOTHING_TO_UPDATE = (
+    "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates, "
+    "SSESpecification, ReplicaUpdates, MultiAccountReplicaReady, ReplicaTransitRoleArn, MultiRegionConsistency, "
+    "DeletionProtectionEnabled, OnDemandThroughput, WarmThroughput or TableClass is required")
+_ONE_INDEX = "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table"
+_ZERO = {"ReadCapacityUnits": 0, "WriteCapacityUnits": 0, "NumberOfDecreasesToday": 0}
+
+
+def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float):
+    """Apply an UpdateTable request to a copy of the record. Returns False when
+    nothing was asked, "status" when the table goes through UPDATING, else True."""
+    changed = False
+    status_change = False
+    defs = {d["AttributeName"]: d["AttributeType"] for d in record["AttributeDefinitions"]}
+    for d in req.get("AttributeDefinitions") or ():
+        defs[d["AttributeName"]] = d["AttributeType"]
+    billing = req.get("BillingMode")
+    pt = req.get("ProvisionedThroughput")
+    if billing is not None:
+        record["_BillingModeGiven"] = True
+    if billing is not None and billing != record.get("BillingMode", "PROVISIONED"):
+        changed = status_change = True
+        record["BillingMode"] = billing
+        if billing == "PAY_PER_REQUEST":
+            if pt is not None:
+                raise invalid("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
+            record["LastUpdateToPayPerRequestDateTime"] = now
+            record["ProvisionedThroughput"] = dict(_ZERO)
+            for ix in record.get("GlobalSecondaryIndexes") or ():
+                ix["ProvisionedThroughput"] = dict(_ZERO)
+        elif pt is None:
+            raise invalid("ProvisionedThroughput must be specified when BillingMode is PROVISIONED")
+    if pt is not None:
+        if record.get("BillingMode") == "PAY_PER_REQUEST":
+            raise invalid("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
+        old = record["ProvisionedThroughput"]
+        r, w = pt["ReadCapacityUnits"], pt["WriteCapacityUnits"]
+        for unit, v in (("ReadCapacityUnits", r), ("WriteCapacityUnits", w)):
+            if v > 1_000_000_000_000:
+                raise validation(f"Given value {v} for {unit} is out of bounds")
+        if (old.get("ReadCapacityUnits"), old.get("WriteCapacityUnits")) == (r, w) and billing is None:
+            raise validation(
+                "The provisioned throughput for the table will not change. The requested value equals the current "
+                f"value. Current ReadCapacityUnits provisioned for the table: {old['ReadCapacityUnits']}. Requested "
+                f"ReadCapacityUnits: {r}. Current WriteCapacityUnits provisioned for the table: "
+                f"{old['WriteCapacityUnits']}. Requested WriteCapacityUnits: {w}. Refer to the Amazon DynamoDB "
+                "Developer Guide for current limits and how to request higher limits.")
+        new = dict(old)
+        if r < old.get("ReadCapacityUnits", 0) or w < old.get("WriteCapacityUnits", 0):
+            new["LastDecreaseDateTime"] = now
+            new["NumberOfDecreasesToday"] = old.get("NumberOfDecreasesToday", 0) + 1
+        if r > old.get("ReadCapacityUnits", 0) or w > old.get("WriteCapacityUnits", 0):
+            new["LastIncreaseDateTime"] = now
+        new["ReadCapacityUnits"], new["WriteCapacityUnits"] = r, w
+        record["ProvisionedThroughput"] = new
+        changed = status_change = True
+    updates = req.get("GlobalSecondaryIndexUpdates")
+    if updates is not None:
+        if not updates:
+            raise invalid("List of GlobalSecondaryIndexUpdates is empty")
+        gsis = [dict(ix) for ix in record.get("GlobalSecondaryIndexes") or ()]
+        in_flight = any(ix["IndexStatus"] in ("CREATING", "DELETING") for ix in gsis)
+        online = 0
+        for u in updates:
+            actions = [k for k in ("Create", "Update", "Delete") if u.get(k) is not None]
+            if not actions:
+                raise invalid("One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
+                              "GlobalSecondaryIndexUpdate.Delete must not be null")
+            if len(actions) > 1:
+                raise invalid("Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate object")
+            if actions[0] in ("Create", "Delete"):
+                online += 1
+                if online > 1 or in_flight:
+                    raise limit_exceeded(_ONE_INDEX)
+            if u.get("Create"):
+                c = u["Create"]
+                if c["IndexName"] in schema.indexes:
+                    raise validation("Attempting to create an index which already exists")
+                if len(gsis) >= M.MAX_GSI:
+                    raise limit_exceeded("Subscriber limit exceeded: GlobalSecondaryIndex count exceeds the per-table limit of 20")
+                if record.get("BillingMode", "PROVISIONED") != "PAY_PER_REQUEST" and c.get("ProvisionedThroughput") is None:
+                    raise invalid(f"ProvisionedThroughput must be specified for index: {c['IndexName']}")
+                if any(k["AttributeName"] not in defs for k in c["KeySchema"]):
+                    raise invalid(f"AttributeDefinitions is not specified for index: {c['IndexName']}")
+                gsis.append(M.new_gsi(c, defs, record.get("BillingMode", "PROVISIONED"), record["TableArn"]))
+                changed = status_change = True
+                continue
+            name = (u.get("Delete") or u.get("Update"))["IndexName"]
+            ix = next((i for i in gsis if i["IndexName"] == name), None)
+            if ix is None:
+                if name in schema.indexes:  # an LSI
+                    verb = "delete" if u.get("Delete") else "update"
+                    raise validation(f"Cannot {verb} an index that is not a GlobalSecondaryIndex: {name}")
+                raise resource_not_found(f"Requested resource not found: Index: {name} not found for table: {record['TableName']}")
+            if u.get("Delete"):
+                if ix["IndexStatus"] == "DELETING":
+                    raise limit_exceeded(_ONE_INDEX)
+                ix["IndexStatus"] = "DELETING"
+            else:
+                up = u["Update"]
+                if up.get("ProvisionedThroughput"):
+                    if record.get("BillingMode") == "PAY_PER_REQUEST":
+                        raise invalid(f"Neither ReadCapacityUnits nor WriteCapacityUnits can be specified for index: "
+                                      f"{name} when BillingMode is PAY_PER_REQUEST")
+                    p = dict(ix.get("ProvisionedThroughput") or {})
+                    p["ReadCapacityUnits"] = up["ProvisionedThroughput"]["ReadCapacityUnits"]
+                    p["WriteCapacityUnits"] = up["ProvisionedThroughput"]["WriteCapacityUnits"]
+                    ix["ProvisionedThroughput"] = p
+                for extra in ("OnDemandThroughput", "WarmThroughput"):
+                    if up.get(extra) is not None:
+                        ix[extra] = dict(up[extra])
+                if ix["IndexStatus"] == "ACTIVE":
+                    ix["IndexStatus"] = "UPDATING"
+            changed = status_change = True
+        record["GlobalSecondaryIndexes"] = gsis
+        used = {k["AttributeName"] for k in record["KeySchema"]}
+        for ix in (record.get("LocalSecondaryIndexes") or []) + gsis:
+            used.update(k["AttributeName"] for k in ix["KeySchema"])
+        record["AttributeDefinitions"] = [{"AttributeName": n, "AttributeType": t} for n, t in defs.items() if n in used]
+    stream = req.get("StreamSpecification")
+    if stream is not None:
+        current = record.get("StreamSpecification") or {}
+        if stream.get("StreamEnabled"):
+            if current.get("StreamEnabled"):
+                raise validation(f"Table already has an enabled stream: TableName: {record['TableName']}")
+            if not stream.get("StreamViewType"):
+                raise invalid("If stream is being enabled then UpdateViewType is required")
+        else:
+            if stream.get("StreamViewType"):
+                raise invalid("If stream is being disabled, then UpdateViewType must not be specified")
+            if not current.get("StreamEnabled"):
+                raise validation(f"Table has no stream to disable: TableName: {record['TableName']}")
+        M.set_stream(record, stream, now)
+        changed = status_change = True
+    sse = req.get("SSESpecification")
+    if sse is not None:
+        if sse.get("Enabled") is False:
+            record.pop("SSEDescription", None)
+        else:
+            record["SSEDescription"] = M.sse_description(sse, ctx.account, ctx.region)
+        changed = status_change = True
+    if req.get("TableClass"):
+        record["TableClass"] = req["TableClass"]
+        changed = status_change = True
+    if req.get("DeletionProtectionEnabled") is not None:
+        record["DeletionProtectionEnabled"] = bool(req["DeletionProtectionEnabled"])
+        changed = True
+    for extra in ("OnDemandThroughput", "WarmThroughput"):
+        if req.get(extra) is not None:
+            record[extra] = dict(req[extra])
+            changed = True
+    if req.get("ReplicaUpdates"):
+        raise validation("cloudlet does not support global table replicas (ReplicaUpdates)")
+    return "status" if status_change else changed

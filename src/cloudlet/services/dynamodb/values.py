@@ -1,0 +1,227 @@
+"""AttributeValues: validation, numbers, sizes, key parts. Pure functions.
+
+An AttributeValue is the wire dict ``{"S": "x"}``, ``{"N": "1.5"}``,
+``{"B": b"..."}``, ``{"SS": [...]}``, ``{"M": {...}}``, ``{"L": [...]}``,
+``{"NULL": True}``, ``{"BOOL": False}``. Items are ``{name: AttributeValue}``.
+Numbers are kept as canonical strings (what DynamoDB returns: ``"01.50"`` is
+stored and returned as ``"1.5"``); key parts used for ordering are
+``decimal.Decimal`` / ``str`` / ``bytes``, which ``cloudlet.storage.keys``
+orders exactly as DynamoDB does.
+"""
+
+from __future__ import annotations
+
+import base64
+import decimal
+from decimal import Decimal
+
+from cloudlet.services.dynamodb.errors import INVALID, validation
+
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
+MAX_ITEM_SIZE = 400 * 1024
+MAX_HASH_KEY_SIZE = 2048
+MAX_RANGE_KEY_SIZE = 1024
+MAX_DEPTH = 32
+MAX_PRECISION = 38
+MAX_EXPONENT = 125  # largest |x| is 9.9999999999999999999999999999999999999E+125
+MIN_EXPONENT = -130  # smallest |x| is 1E-130
+
+TYPES = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
+SCALAR_KEY_TYPES = ("S", "N", "B")
+
+_CTX = decimal.Context(prec=200, Emin=-999999, Emax=999999, traps=[decimal.InvalidOperation])
+# Arithmetic in update expressions: 38 digits, as DynamoDB computes.
+ARITH = decimal.Context(prec=38, Emin=-999999, Emax=999999, rounding=decimal.ROUND_HALF_EVEN,
+                        traps=[decimal.InvalidOperation])
+
+
+def number(text) -> Decimal:
+    """Parse and range-check a DynamoDB number; returns the normalized Decimal."""
+    if not isinstance(text, str) or not text:
+        raise validation("The parameter cannot be converted to a numeric value")
+    if text != text.strip() or any(c in text for c in "_") or text.lower().lstrip("+-") in ("nan", "inf", "infinity", "snan"):
+        raise validation(f"The parameter cannot be converted to a numeric value: {text}")
+    try:
+        d = _CTX.create_decimal(text)
+    except (decimal.InvalidOperation, ValueError):
+        raise validation(f"The parameter cannot be converted to a numeric value: {text}") from None
+    if not d.is_finite():
+        raise validation(f"The parameter cannot be converted to a numeric value: {text}")
+    return check_number(d)
+
+
+def check_number(d: Decimal) -> Decimal:
+    if not d:
+        return Decimal(0)
+    d = d.normalize(_CTX)
+    if d.adjusted() > MAX_EXPONENT:
+        raise validation("Number overflow. Attempting to store a number with magnitude larger than supported range")
+    if d.adjusted() < MIN_EXPONENT:
+        raise validation("Number underflow. Attempting to store a number with magnitude smaller than supported range")
+    if len(d.as_tuple().digits) > MAX_PRECISION:
+        raise validation("Attempting to store more than 38 significant digits in a Number")
+    return d
+
+
+def number_text(d: Decimal) -> str:
+    """DynamoDB's canonical text: no exponent, no trailing zeros."""
+    if not d:
+        return "0"
+    return format(d, "f")
+
+
+def canonical_number(text) -> str:
+    return number_text(number(text))
+
+
+def _type_of(value) -> str:
+    if not isinstance(value, dict) or not value:
+        raise validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+    if len(value) > 1:
+        raise validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+    (t,) = value
+    if t not in TYPES:
+        raise validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+    return t
+
+
+def check_value(value: dict, depth: int = 1) -> dict:
+    """Validate one AttributeValue (recursively) and return it normalized.
+
+    Numbers become canonical strings; sets are checked for emptiness and
+    duplicates. Raises ValidationException with AWS's texts.
+    """
+    t = _type_of(value)
+    v = value[t]
+    if depth > MAX_DEPTH:
+        raise validation("Nesting Levels have exceeded supported limits: Nesting Levels have exceeded supported limits")
+    if t == "S":
+        if not isinstance(v, str):
+            raise validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+        return value
+    if t == "N":
+        return {"N": canonical_number(v)}
+    if t == "B":
+        return value
+    if t == "BOOL":
+        return value
+    if t == "NULL":
+        if v is not True:
+            raise validation(INVALID + "Null attribute value types must have the value of true")
+        return value
+    if t == "SS":
+        if not v:
+            raise validation(INVALID + "An string set  may not be empty")
+        if len(set(v)) != len(v):
+            raise validation(INVALID + "Input collection [" + ", ".join(v) + "] contains duplicates.")
+        return value
+    if t == "NS":
+        if not v:
+            raise validation(INVALID + "An number set  may not be empty")
+        nums = [number(x) for x in v]
+        if len(set(nums)) != len(nums):
+            raise validation(INVALID + "Input collection contains duplicates")
+        return {"NS": [number_text(x) for x in nums]}
+    if t == "BS":
+        if not v:
+            raise validation(INVALID + "Binary sets should not be empty")
+        if len(set(v)) != len(v):
+            raise validation(INVALID + "Input collection [" + ", ".join(base64.b64encode(b).decode() for b in v) + "]of type BS contains duplicates.")
+        return value
+    if t == "M":
+        if not isinstance(v, dict):
+            raise validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+        return {"M": {k: check_value(x, depth + 1) for k, x in v.items()}}
+    # L
+    if not isinstance(v, list):
+        raise validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+    return {"L": [check_value(x, depth + 1) for x in v]}
+
+
+def check_item(item: dict) -> dict:
+    """Validate every attribute of an item; returns a normalized copy."""
+    out = {}
+    for name, value in item.items():
+        if not name:
+            raise validation(INVALID + "An AttributeValue may not contain an empty attribute name")  # pragma: no cover
+        out[name] = check_value(value)
+    return out
+
+
+def check_values(values: dict | None) -> dict | None:
+    """ExpressionAttributeValues: each value checked like an item attribute."""
+    if values is None:
+        return None
+    return {k: check_value(v) for k, v in values.items()}
+
+
+# ---------------------------------------------------------------- sizes
+
+def value_size(value: dict) -> int:
+    """Bytes one AttributeValue counts for, by the rules in the developer guide
+    (Item sizes and formats): strings UTF-8, numbers ~1 byte per two significant
+    digits + 1, binaries raw, 1 byte for NULL/BOOL, 3 bytes + elements for L/M."""
+    (t, v), = value.items()
+    if t == "S":
+        return len(v.encode("utf-8"))
+    if t == "N":
+        return _number_size(v)
+    if t == "B":
+        return len(v)
+    if t == "SS":
+        return sum(len(x.encode("utf-8")) for x in v)
+    if t == "NS":
+        return sum(_number_size(x) for x in v)
+    if t == "BS":
+        return sum(len(x) for x in v)
+    if t == "M":
+        return 3 + sum(len(k.encode("utf-8")) + value_size(x) + 1 for k, x in v.items())
+    if t == "L":
+        return 3 + sum(value_size(x) + 1 for x in v)
+    return 1  # NULL, BOOL
+
+
+def _number_size(text: str) -> int:
+    digits = text.lstrip("-").replace(".", "").strip("0") or "0"
+    return (len(digits) + 1) // 2 + 1 + (1 if text.startswith("-") else 0)
+
+
+def item_size(item: dict | None) -> int:
+    if not item:
+        return 0
+    return sum(len(k.encode("utf-8")) + value_size(v) for k, v in item.items())
+
+
+# ---------------------------------------------------------------- keys
+
+def key_part(value: dict):
+    """The ordering value of a key attribute: Decimal, str or bytes."""
+    (t, v), = value.items()
+    if t == "N":
+        return Decimal(v)
+    if t == "B":
+        return bytes(v)
+    return v
+
+
+def part_value(type_: str, part) -> dict:
+    """Inverse of ``key_part`` for a known attribute type."""
+    if type_ == "N":
+        return {"N": number_text(part) if isinstance(part, Decimal) else str(part)}
+    if type_ == "B":
+        return {"B": bytes(part)}
+    return {"S": part}
+
+
+def value_type(value: dict) -> str:
+    (t,) = value
+    return t
+
+
+def key_size(value: dict) -> int:
+    (t, v), = value.items()
+    if t == "S":
+        return len(v.encode("utf-8"))
+    if t == "B":
+        return len(v)
+    return 0  # numbers always fit
