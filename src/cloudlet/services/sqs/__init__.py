@@ -1,0 +1,112 @@
+"""Amazon SQS: all 23 operations of botocore's ``sqs`` model, over JSON and query.
+
+Layout: ``models.py`` / ``message.py`` hold the domain rules (pure, ``now`` passed
+in), ``store.py`` the key layout, ``queues.py`` / ``messages.py`` /
+``move_tasks.py`` / ``permissions.py`` / ``tags.py`` the handlers, ``runtime.py``
+the in-process waiters and background tasks, ``errors.py`` the error table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+
+from cloudlet.services.base import RequestContext, Service
+from cloudlet.services.sqs.errors import QUERY_ERROR_CODES, invalid_value, missing_parameter, unknown_attribute
+from cloudlet.services.sqs.errors import invalid_parameter
+from cloudlet.services.sqs.query_compat import QUERY_NAMES, XML_NAMESPACE
+
+service = Service("sqs")
+service.query_error_codes = QUERY_ERROR_CODES
+service.xml_namespace = XML_NAMESPACE
+service.query_names = QUERY_NAMES
+service.error_type_prefix = "com.amazonaws.sqs#"
+
+# Handler modules register their operations on ``service``.
+from cloudlet.services.sqs import messages, move_tasks, permissions, queues, tags  # noqa: E402,F401
+from cloudlet.services.sqs.runtime import runtime  # noqa: E402
+from cloudlet.services.sqs.sweeper import sweeper  # noqa: E402
+
+# ---------------------------------------------------------------- request glue
+
+_QUEUE_PATH = re.compile(r"^/(\d{12})/([^/?]+)/?$")
+_WITHOUT_QUEUE_URL = {"CreateQueue", "GetQueueUrl", "ListQueues", "StartMessageMoveTask",
+                      "ListMessageMoveTasks", "CancelMessageMoveTask"}
+
+
+def preprocess(ctx: RequestContext, req: dict) -> None:
+    # Query-protocol clients POST to the queue URL and leave QueueUrl out.
+    if ctx.operation not in _WITHOUT_QUEUE_URL and not req.get("QueueUrl"):
+        m = _QUEUE_PATH.match(ctx.path)
+        if m:
+            req["QueueUrl"] = f"http://{ctx.host}/{m.group(1)}/{m.group(2)}"
+    if ctx.operation == "ReceiveMessage":
+        # AttributeNames (deprecated) is modelled as a list of *queue* attribute
+        # names but carries message system attribute names; SDKs send e.g.
+        # "SentTimestamp" there. Check it as what it means.
+        names = req.get("AttributeNames")
+        if isinstance(names, list) and all(isinstance(n, str) for n in names):
+            del req["AttributeNames"]
+            extra = req.get("MessageSystemAttributeNames")
+            if extra is None:
+                req["MessageSystemAttributeNames"] = names
+            elif isinstance(extra, list):
+                req["MessageSystemAttributeNames"] = extra + [n for n in names if n not in extra]
+
+
+_ATTRIBUTE_LISTS = ("Attributes", "AttributeNames", "MessageSystemAttributeNames")
+_MISSING_TYPE = re.compile(r"(?:m|\.M)essageAttributes\.(.+)\.member\.dataType$")
+
+
+def validation_error(operation: str, violations: list):
+    """What SQS answers for requests the model rejects: MissingParameter for an
+    absent required member ("The request must contain the parameter X."),
+    InvalidAttributeName for unknown attribute names, InvalidParameterValue otherwise
+    (SQS API reference, Common Errors)."""
+    for v in violations:
+        if v.kind == "required":
+            m = _MISSING_TYPE.search(v.path)
+            if m:
+                return invalid_parameter(
+                    f"The message attribute '{m.group(1)}' must contain non-empty message attribute type.")
+            return missing_parameter(v.member)
+    for v in violations:
+        if v.kind == "enum" and v.member in _ATTRIBUTE_LISTS:
+            return unknown_attribute(v.value)
+    v = violations[0]
+    reason = v.constraint.replace("Member must", "Must")
+    return invalid_value(v.member, v.value, reason + ".")
+
+
+service.preprocess = preprocess
+service.validation_error = validation_error
+
+# ---------------------------------------------------------------- lifecycle
+
+
+async def _start(app) -> None:
+    rt = runtime(app)
+    rt.background.append(asyncio.create_task(move_tasks.worker(app), name="sqs-move-tasks"))
+    rt.background.append(asyncio.create_task(sweeper(app), name="sqs-retention"))
+
+
+async def _stop(app) -> None:
+    rt = runtime(app)
+    for task in rt.background:
+        task.cancel()
+    for task in rt.background:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    rt.background.clear()
+    rt.notify_all()
+
+
+def _reset(app) -> None:
+    # The store is wiped by the app; long polls re-check (and find their queue gone).
+    runtime(app).notify_all()
+
+
+service.startup.append(_start)
+service.shutdown.append(_stop)
+service.on_reset.append(_reset)

@@ -1,0 +1,405 @@
+"""SQS state in the ordered key-value store.
+
+Every key starts ``("sqs", <kind>, account, region, ...)``:
+
+    ("sqs", "queue", acct, region, name)             -> queue record
+    ("sqs", "deleted", acct, region, name)           -> deletion time (QueueDeletedRecently)
+    ("sqs", "task", acct, region, task_id)           -> message move task record
+    ("sqs", "data", acct, region, name, ...)          per-queue data, dropped as one range:
+        ("n",)                      next message seq
+        ("m", seq)                  message record
+        ("v", visible_at_ms, seq)   visibility index: b"a" available, b"d" delayed, b"f" in flight
+        ("t", sent_ms, seq)         retention index
+        ("g", group, seq)           FIFO: the messages of a group, in order
+        ("h", head_seq, group)      FIFO: each non-empty group, keyed by its oldest message
+        ("l", group)                FIFO: {seq: visible_at_ms} of the group's received messages
+        ("d", scope, dedup_id)      FIFO: deduplication record (scope = group or "")
+        ("e", expires_ms, scope, dedup_id)  FIFO: deduplication expiry index
+        ("a", attempt_id)           FIFO: ReceiveRequestAttemptId record
+
+A standard receive is one range scan of the visibility index up to now; a FIFO
+receive walks the group heads in order, skipping groups with a message in flight.
+Neither reads more than it hands out plus what it drops on the way (expired or
+redriven messages), so both stay cheap with any number of messages queued.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+from cloudlet.storage.codec import dumps, loads
+from cloudlet.services.sqs.message import Message, md5_hex, md5_of_attributes, sequence_number, vis_flag
+from cloudlet.services.sqs.models import DEDUP_WINDOW_SECONDS, Queue
+
+_PAGE = 64
+
+
+def queue_key(account: str, region: str, name: str) -> tuple:
+    return ("sqs", "queue", account, region, name)
+
+
+def deleted_key(account: str, region: str, name: str) -> tuple:
+    return ("sqs", "deleted", account, region, name)
+
+
+def task_key(account: str, region: str, task_id: str) -> tuple:
+    return ("sqs", "task", account, region, task_id)
+
+
+def data_prefix(account: str, region: str, name: str) -> tuple:
+    return ("sqs", "data", account, region, name)
+
+
+def _after(key: tuple) -> tuple:
+    """The smallest key after ``key`` among keys of the same shape (last element an int)."""
+    return key[:-1] + (key[-1] + 1,)
+
+
+# ---------------------------------------------------------------- queues
+
+def load_queue(tx, account: str, region: str, name: str) -> Queue | None:
+    raw = tx.get(queue_key(account, region, name))
+    return Queue.from_record(loads(raw)) if raw is not None else None
+
+
+def save_queue(tx, queue: Queue) -> None:
+    tx.put(queue_key(queue.account, queue.region, queue.name), dumps(queue.to_record()))
+
+
+def list_queues(tx, account: str, region: str, prefix: str = "", after: str | None = None,
+                limit: int | None = None) -> Iterator[Queue]:
+    start = queue_key(account, region, after + "\x00") if after is not None else queue_key(account, region, prefix)
+    for _, raw in tx.range(start, None, prefix=("sqs", "queue", account, region)):
+        queue = Queue.from_record(loads(raw))
+        if not queue.name.startswith(prefix):
+            if queue.name > prefix:
+                return
+            continue
+        yield queue
+        if limit is not None:
+            limit -= 1
+            if limit <= 0:
+                return
+
+
+def all_queues(tx) -> Iterator[Queue]:
+    """Every queue of every account and region (for background sweeps)."""
+    for _, raw in tx.range(prefix=("sqs", "queue")):
+        yield Queue.from_record(loads(raw))
+
+
+def delete_queue(tx, queue: Queue, now: float) -> None:
+    tx.delete(queue_key(queue.account, queue.region, queue.name))
+    tx.delete_range(prefix=data_prefix(queue.account, queue.region, queue.name))
+    tx.put(deleted_key(queue.account, queue.region, queue.name), dumps(now))
+
+
+def deleted_at(tx, account: str, region: str, name: str) -> float | None:
+    raw = tx.get(deleted_key(account, region, name))
+    return loads(raw) if raw is not None else None
+
+
+# ---------------------------------------------------------------- one queue's messages
+
+class QueueData:
+    """The messages of one queue inside one transaction."""
+
+    __slots__ = ("tx", "queue", "p")
+
+    def __init__(self, tx, queue: Queue):
+        self.tx = tx
+        self.queue = queue
+        self.p = data_prefix(queue.account, queue.region, queue.name)
+
+    # -- records ---------------------------------------------------------------
+    def next_seq(self) -> int:
+        key = self.p + ("n",)
+        raw = self.tx.get(key)
+        seq = int(raw) if raw is not None else 1
+        self.tx.put(key, str(seq + 1).encode())
+        return seq
+
+    def get(self, seq: int) -> Message | None:
+        raw = self.tx.get(self.p + ("m", seq))
+        return Message.from_record(loads(raw)) if raw is not None else None
+
+    def _put_record(self, msg: Message) -> None:
+        self.tx.put(self.p + ("m", msg.seq), dumps(msg.to_record()))
+
+    # -- insert / remove -------------------------------------------------------
+    def insert(self, msg: Message) -> None:
+        """Store a new message (its ``seq`` from ``next_seq``) with all its index entries."""
+        tx, p = self.tx, self.p
+        self._put_record(msg)
+        tx.put(p + ("v", msg.visible_at, msg.seq), vis_flag(msg))
+        tx.put(p + ("t", msg.sent_ms, msg.seq), b"")
+        if self.queue.fifo:
+            empty = next(iter(tx.range(prefix=p + ("g", msg.group), limit=1)), None) is None
+            tx.put(p + ("g", msg.group, msg.seq), b"")
+            if empty:
+                tx.put(p + ("h", msg.seq, msg.group), b"")
+
+    def remove(self, msg: Message) -> None:
+        tx, p = self.tx, self.p
+        tx.delete(p + ("m", msg.seq))
+        tx.delete(p + ("v", msg.visible_at, msg.seq))
+        tx.delete(p + ("t", msg.sent_ms, msg.seq))
+        if self.queue.fifo:
+            group = msg.group
+            tx.delete(p + ("g", group, msg.seq))
+            head = p + ("h", msg.seq, group)
+            if tx.get(head) is not None:
+                tx.delete(head)
+                nxt = next(iter(tx.range(prefix=p + ("g", group), limit=1)), None)
+                if nxt is not None:
+                    tx.put(p + ("h", nxt[0][-1], group), b"")
+            self._unlock(group, msg.seq)
+
+    def set_visible_at(self, msg: Message, visible_at: int) -> None:
+        """Move ``msg`` in the visibility index (its record is written too)."""
+        tx, p = self.tx, self.p
+        tx.delete(p + ("v", msg.visible_at, msg.seq))
+        msg.visible_at = visible_at
+        tx.put(p + ("v", visible_at, msg.seq), vis_flag(msg))
+        self._put_record(msg)
+        if self.queue.fifo and msg.nonce is not None:
+            self._lock(msg.group, msg.seq, visible_at)
+
+    # -- FIFO group locks --------------------------------------------------------
+    def _lock_map(self, group: str) -> dict:
+        raw = self.tx.get(self.p + ("l", group))
+        return loads(raw) if raw is not None else {}
+
+    def _lock(self, group: str, seq: int, until: int) -> None:
+        locks = self._lock_map(group)
+        locks[seq] = until
+        self.tx.put(self.p + ("l", group), dumps(locks))
+
+    def _unlock(self, group: str, seq: int) -> None:
+        locks = self._lock_map(group)
+        if seq in locks:
+            del locks[seq]
+            if locks:
+                self.tx.put(self.p + ("l", group), dumps(locks))
+            else:
+                self.tx.delete(self.p + ("l", group))
+
+    def group_blocked(self, group: str, now_ms: int) -> bool:
+        """A FIFO group is blocked while one of its received messages is still invisible."""
+        locks = self._lock_map(group)
+        if not locks:
+            return False
+        if any(until > now_ms for until in locks.values()):
+            return True
+        self.tx.delete(self.p + ("l", group))
+        return False
+
+    # -- sending -----------------------------------------------------------------
+    def new_message(self, body: str, attrs: dict, trace: str | None, sender: str, now_ms: int, delay: int,
+                    group: str | None, dedup: str | None, message_id: str | None = None) -> Message:
+        seq = self.next_seq()
+        msg = Message(
+            seq=seq, id=message_id or str(uuid.uuid4()), body=body, md5_body=md5_hex(body.encode()),
+            attrs=attrs, md5_attrs=md5_of_attributes(attrs), trace=trace,
+            md5_sys=md5_of_attributes({"AWSTraceHeader": {"DataType": "String", "StringValue": trace}})
+            if trace else None,
+            sent_ms=now_ms, sender=sender, group=group, dedup=dedup,
+            seqnum=sequence_number(seq) if self.queue.fifo else None,
+            visible_at=now_ms + delay * 1000,
+        )
+        self.insert(msg)
+        return msg
+
+    def insert_moved(self, msg: Message, now_ms: int, dlq_source: str | None) -> Message:
+        """A copy of ``msg`` (from another queue) as a new, never-received message here."""
+        seq = self.next_seq()
+        moved = Message(
+            seq=seq, id=msg.id, body=msg.body, md5_body=msg.md5_body, attrs=msg.attrs, md5_attrs=msg.md5_attrs,
+            trace=msg.trace, md5_sys=msg.md5_sys, sent_ms=msg.sent_ms, sender=msg.sender,
+            group=msg.group if self.queue.fifo or msg.group else None,
+            dedup=msg.dedup if self.queue.fifo else None,
+            seqnum=sequence_number(seq) if self.queue.fifo else None,
+            visible_at=now_ms, dlq_source=dlq_source,
+        )
+        if self.queue.fifo and moved.group is None:
+            moved.group = "default"
+        self.insert(moved)
+        return moved
+
+    # -- deduplication (FIFO) ------------------------------------------------------
+    def dedup_scope(self, group: str | None) -> str:
+        return group if self.queue.dedup_per_group and group else ""
+
+    def find_duplicate(self, scope: str, dedup_id: str, now_ms: int) -> dict | None:
+        raw = self.tx.get(self.p + ("d", scope, dedup_id))
+        if raw is None:
+            return None
+        record = loads(raw)
+        return record if record["expires"] > now_ms else None
+
+    def remember_dedup(self, scope: str, dedup_id: str, msg: Message, now_ms: int) -> None:
+        key = self.p + ("d", scope, dedup_id)
+        raw = self.tx.get(key)
+        if raw is not None:
+            self.tx.delete(self.p + ("e", loads(raw)["expires"], scope, dedup_id))
+        expires = now_ms + DEDUP_WINDOW_SECONDS * 1000
+        self.tx.put(key, dumps({"expires": expires, "id": msg.id, "seqnum": msg.seqnum,
+                                "md5_attrs": msg.md5_attrs, "md5_sys": msg.md5_sys}))
+        self.tx.put(self.p + ("e", expires, scope, dedup_id), b"")
+
+    # -- ReceiveRequestAttemptId (FIFO) -------------------------------------------------
+    def attempt(self, attempt_id: str, now_ms: int) -> list[tuple[int, str]] | None:
+        raw = self.tx.get(self.p + ("a", attempt_id))
+        if raw is None:
+            return None
+        record = loads(raw)
+        if record["expires"] <= now_ms:
+            self.tx.delete(self.p + ("a", attempt_id))
+            return None
+        return record["items"]
+
+    def remember_attempt(self, attempt_id: str, items: list[tuple[int, str]], now_ms: int) -> None:
+        self.tx.put(self.p + ("a", attempt_id),
+                    dumps({"expires": now_ms + DEDUP_WINDOW_SECONDS * 1000, "items": items}))
+
+    # -- housekeeping ----------------------------------------------------------------
+    def expired(self, msg: Message, now_ms: int) -> bool:
+        return msg.sent_ms + self.queue.retention * 1000 <= now_ms
+
+    def sweep(self, now_ms: int, limit: int = 1000) -> int:
+        """Drop messages past the retention period and expired deduplication records."""
+        removed = 0
+        cutoff = now_ms - self.queue.retention * 1000
+        for key, _ in list(self.tx.range(self.p + ("t",), self.p + ("t", cutoff + 1), limit=limit)):
+            msg = self.get(key[-1])
+            if msg is None:
+                self.tx.delete(key)
+                continue
+            self.remove(msg)
+            removed += 1
+        if self.queue.fifo:
+            for key, _ in list(self.tx.range(self.p + ("e",), self.p + ("e", now_ms + 1), limit=limit)):
+                _, scope, dedup_id = key[-3:]
+                dkey = self.p + ("d", scope, dedup_id)
+                raw = self.tx.get(dkey)
+                if raw is not None and loads(raw)["expires"] <= now_ms:
+                    self.tx.delete(dkey)
+                self.tx.delete(key)
+        return removed
+
+    def counts(self, now_ms: int) -> tuple[int, int, int]:
+        """(available, in flight, delayed)."""
+        visible = inflight = delayed = 0
+        for key, flag in self.tx.range(prefix=self.p + ("v",)):
+            if key[-2] <= now_ms:
+                visible += 1
+            elif flag == b"f":
+                inflight += 1
+            else:
+                delayed += 1
+        return visible, inflight, delayed
+
+    def next_change(self, now_ms: int) -> int | None:
+        """The earliest future visible_at (a delay or visibility timeout ending), for long-poll sleeps."""
+        nxt = next(iter(self.tx.range(self.p + ("v", now_ms + 1), None, prefix=self.p + ("v",), limit=1)), None)
+        return nxt[0][-2] if nxt is not None else None
+
+    def purge(self) -> None:
+        counter = self.tx.get(self.p + ("n",))
+        self.tx.delete_range(prefix=self.p)
+        if counter is not None:
+            self.tx.put(self.p + ("n",), counter)
+
+    # -- receiving -----------------------------------------------------------------------
+    def deliver(self, msg: Message, now_ms: int, visibility_ms: int, nonce: str) -> None:
+        msg.receive_count += 1
+        if msg.first_receive_ms is None:
+            msg.first_receive_ms = now_ms
+        msg.nonce = nonce
+        msg.receipt_ms = now_ms
+        self.set_visible_at(msg, now_ms + visibility_ms)
+
+    def candidates(self, now_ms: int) -> Iterator[Message]:
+        """Standard queue: receivable messages, oldest visible_at first."""
+        p = self.p
+        start = p + ("v",)
+        end = p + ("v", now_ms + 1)
+        seen: set[int] = set()
+        while True:
+            page = list(self.tx.range(start, end, limit=_PAGE))
+            for key, _ in page:
+                seq = key[-1]
+                if seq in seen:
+                    continue
+                seen.add(seq)
+                msg = self.get(seq)
+                if msg is None:  # an index entry without its record: drop it
+                    self.tx.delete(key)
+                    continue
+                yield msg
+            if len(page) < _PAGE:
+                return
+            start = _after(page[-1][0])
+
+    def groups(self, now_ms: int) -> Iterator[str]:
+        """FIFO queue: groups with no message in flight, oldest head first."""
+        p = self.p
+        start = p + ("h",)
+        seen: set[str] = set()
+        while True:
+            page = list(self.tx.range(start, None, prefix=p + ("h",), limit=_PAGE))
+            for key, _ in page:
+                group = key[-1]
+                if group in seen:
+                    continue
+                seen.add(group)
+                if not self.group_blocked(group, now_ms):
+                    yield group
+            if len(page) < _PAGE:
+                return
+            start = page[-1][0] + ("",)
+
+    def group_messages(self, group: str) -> Iterator[Message]:
+        """FIFO: the messages of a group in order (reads page by page as the caller goes)."""
+        p = self.p
+        start = p + ("g", group)
+        while True:
+            page = list(self.tx.range(start, None, prefix=p + ("g", group), limit=_PAGE))
+            for key, _ in page:
+                msg = self.get(key[-1])
+                if msg is None:
+                    self.tx.delete(key)
+                    continue
+                yield msg
+            if len(page) < _PAGE:
+                return
+            start = _after(page[-1][0])
+
+    def available(self, now_ms: int) -> Iterator[Message]:
+        """Messages that are neither delayed nor in flight, in order (for message move tasks)."""
+        if not self.queue.fifo:
+            yield from self.candidates(now_ms)
+            return
+        for group in list(self.groups(now_ms)):
+            for msg in self.group_messages(group):
+                if msg.visible_at > now_ms:
+                    break
+                yield msg
+
+
+# ---------------------------------------------------------------- message move tasks
+
+def load_task(tx, account: str, region: str, task_id: str) -> dict | None:
+    raw = tx.get(task_key(account, region, task_id))
+    return loads(raw) if raw is not None else None
+
+
+def save_task(tx, task: dict) -> None:
+    tx.put(task_key(task["account"], task["region"], task["id"]), dumps(task))
+
+
+def tasks(tx, account: str | None = None, region: str | None = None) -> Iterator[dict]:
+    prefix = ("sqs", "task") if account is None else ("sqs", "task", account, region)
+    for _, raw in tx.range(prefix=prefix):
+        yield loads(raw)
