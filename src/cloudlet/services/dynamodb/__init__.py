@@ -8,7 +8,7 @@ background. Importing this package registers every handler on ``service``.
 
 from cloudlet.services.dynamodb.service import service
 from cloudlet.services.dynamodb import background as _background
-from cloudlet.services.dynamodb import tables  # noqa: F401  (registers handlers)
+from cloudlet.services.dynamodb import items, reads, tables  # noqa: F401  (register handlers)
 
 
 def _startup(app) -> None:

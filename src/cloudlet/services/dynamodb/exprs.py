@@ -1,0 +1,368 @@
+"""A request's expressions, compiled once per request into callables.
+
+Expressions go through ``expressions`` (one parser, one validator, one
+evaluator). The legacy parameters (``Expected``, ``AttributeUpdates``,
+``AttributesToGet``, ``KeyConditions``, ``QueryFilter``, ``ScanFilter``,
+``ConditionalOperator``) are translated into the same AST, so there is one
+semantics for both. Mixing the two styles is refused with AWS's message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from cloudlet.services.dynamodb import values as V
+from cloudlet.services.dynamodb.errors import INVALID, invalid, validation
+from cloudlet.services.dynamodb.expressions import evaluator as EV
+from cloudlet.services.dynamodb.expressions import update as UP
+from cloudlet.services.dynamodb.expressions.nodes import (
+    AddAction, And, Between, Call, Clause, Compare, Condition, DeleteAction, In, Name, Not, Or, Path,
+    Projection, RemoveAction, SetAction, Update, Value, walk,
+)
+from cloudlet.services.dynamodb.expressions.tokenizer import invalid as invalid_expr
+from cloudlet.services.dynamodb.expressions.validate import check_request_expressions, resolve_path, value_of
+
+# expression parameter -> the legacy parameters it replaces
+_LEGACY = {
+    "ConditionExpression": ("Expected",),
+    "UpdateExpression": ("AttributeUpdates",),
+    "ProjectionExpression": ("AttributesToGet",),
+    "FilterExpression": ("QueryFilter", "ScanFilter"),
+    "KeyConditionExpression": ("KeyConditions",),
+}
+_EXPRESSIONS = tuple(_LEGACY)
+_NON_EXPRESSION = ("AttributesToGet", "QueryFilter", "ScanFilter", "KeyConditions", "Expected",
+                   "AttributeUpdates", "ConditionalOperator")
+
+
+@dataclass(slots=True)
+class Compiled:
+    condition: Callable[[dict], bool] | None = None
+    filter: Callable[[dict], bool] | None = None
+    filter_names: set = field(default_factory=set)
+    project: Callable[[dict], dict] | None = None
+    projected_names: set = field(default_factory=set)
+    update: Callable[[dict], tuple] | None = None
+    update_names: set = field(default_factory=set)
+    key_conditions: dict | None = None
+
+
+def _java_set(names: list[str]) -> str:
+    return "{" + ", ".join(names) + "}"
+
+
+def _check_mixing(req: dict) -> None:
+    exprs = [p for p in _EXPRESSIONS if req.get(p) is not None]
+    legacy = [p for p in _NON_EXPRESSION if req.get(p) is not None]
+    if exprs and legacy:
+        raise validation("Can not use both expression and non-expression parameters in the same request: "
+                         f"Non-expression parameters: {_java_set(legacy)} Expression parameters: {_java_set(exprs)}")
+    if not exprs:
+        if req.get("ExpressionAttributeNames") is not None:
+            raise validation("ExpressionAttributeNames can only be specified when using expressions")
+        if req.get("ExpressionAttributeValues") is not None:
+            raise validation("ExpressionAttributeValues can only be specified when using expressions")
+
+
+def _top_names(ast, names) -> set:
+    out = set()
+    for node in (walk(ast.root) if isinstance(ast, Condition) else ()):
+        if isinstance(node, Path):
+            out.add(resolve_path(node, names, ast.label)[0])
+    return out
+
+
+def compile_request(req: dict, *, condition=False, update=False, projection=False, filter=False,
+                    key_condition=False) -> Compiled:
+    _check_mixing(req)
+    names = req.get("ExpressionAttributeNames")
+    values = req.get("ExpressionAttributeValues")
+    if values is not None:
+        try:
+            values = V.check_values(values)
+        except Exception as e:  # noqa: BLE001 — re-worded as AWS does for this parameter
+            msg = getattr(e, "message", str(e))
+            raise validation(f"ExpressionAttributeValues contains invalid value: {msg} for key "
+                             f"{next(iter(values))}") from None
+    parsed = check_request_expressions({**req, "ExpressionAttributeValues": values})
+    out = Compiled()
+
+    # ---- conditions
+    if condition:
+        ast = parsed.get("ConditionExpression")
+        if ast is None and req.get("Expected") is not None:
+            ast, lnames, lvalues = legacy_condition(req["Expected"], req.get("ConditionalOperator"), "Expected")
+            out.condition = _condition_fn(ast, lnames, lvalues)
+        elif ast is not None:
+            out.condition = _condition_fn(ast, names, values)
+        elif req.get("ConditionalOperator") is not None:
+            raise invalid("ConditionalOperator can only be used when Filter or Expected has two or more elements")
+    if filter:
+        ast = parsed.get("FilterExpression")
+        legacy = req.get("QueryFilter") if req.get("QueryFilter") is not None else req.get("ScanFilter")
+        if ast is None and legacy is not None:
+            param = "QueryFilter" if req.get("QueryFilter") is not None else "ScanFilter"
+            ast, lnames, lvalues = legacy_condition(legacy, req.get("ConditionalOperator"), param)
+            out.filter = _condition_fn(ast, lnames, lvalues)
+            out.filter_names = set(legacy)
+        elif ast is not None:
+            out.filter = _condition_fn(ast, names, values)
+            out.filter_names = _top_names(ast, names)
+    # ---- projection
+    if projection:
+        ast = parsed.get("ProjectionExpression")
+        if ast is not None:
+            paths = EV.projection_paths(ast, names)
+        elif req.get("AttributesToGet") is not None:
+            attrs = req["AttributesToGet"]
+            if len(set(attrs)) != len(attrs):
+                dup = next(a for a in attrs if attrs.count(a) > 1)
+                raise invalid(f"Duplicate value in attribute name: {dup}")
+            paths = [(a,) for a in attrs]
+        else:
+            paths = None
+        if paths is not None:
+            out.project = lambda item, _p=paths: EV.project(item, _p)
+            out.projected_names = {p[0] for p in paths}
+    # ---- update
+    if update:
+        ast = parsed.get("UpdateExpression")
+        unames, uvalues = names, values
+        if ast is None and req.get("AttributeUpdates") is not None:
+            ast, unames, uvalues = legacy_update(req["AttributeUpdates"])
+        if ast is not None:
+            touched = {resolve_path(a.path, unames, "UpdateExpression")[0] for _, a in ast.actions()}
+            out.update_names = touched
+
+            def run(item, _ast=ast, _n=unames, _v=uvalues):
+                new, upd_old, upd_new = UP.apply_update(_ast, item, _n, _v)
+                return new, upd_old, upd_new
+
+            out.update = run
+        else:
+            # UpdateItem with neither: only the key is written (and the condition checked).
+            out.update = lambda item: (dict(item), {}, {})
+    # ---- key condition
+    if key_condition:
+        ast = parsed.get("KeyConditionExpression")
+        if ast is not None:
+            out.key_conditions = key_conditions_of(ast, names, values)
+        elif req.get("KeyConditions") is not None:
+            out.key_conditions = legacy_key_conditions(req["KeyConditions"])
+    return out
+
+
+def _condition_fn(ast, names, values):
+    return lambda item: EV.evaluate_condition(ast, item, names, values)
+
+
+# ---------------------------------------------------------------- key conditions
+
+_KEY_OPS = {"=", "<", "<=", ">", ">="}
+
+
+def key_conditions_of(ast: Condition, names, values) -> dict:
+    label = ast.label
+    leaves = []
+
+    def flatten(node):
+        if isinstance(node, And):
+            flatten(node.left)
+            flatten(node.right)
+        elif isinstance(node, Or):
+            raise invalid_expr(label, "Invalid operator used in KeyConditionExpression: OR")
+        elif isinstance(node, Not):
+            raise invalid_expr(label, "Invalid operator used in KeyConditionExpression: NOT")
+        else:
+            leaves.append(node)
+
+    flatten(ast.root)
+    conds: dict[str, tuple] = {}
+    for leaf in leaves:
+        if isinstance(leaf, Compare):
+            op, left, right = leaf.op, leaf.left, leaf.right
+            if op not in _KEY_OPS:
+                raise invalid_expr(label, f"Invalid operator used in KeyConditionExpression: {op}")
+            if isinstance(left, Value) and isinstance(right, Path):
+                left, right = right, left
+                op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+            if not (isinstance(left, Path) and isinstance(right, Value)):
+                raise invalid_expr(label, "Key condition must compare an attribute with a value")
+            name_ = _key_path(left, names, label)
+            vals = [_value(right, values, label)]
+        elif isinstance(leaf, Between):
+            if not (isinstance(leaf.operand, Path) and isinstance(leaf.low, Value) and isinstance(leaf.high, Value)):
+                raise invalid_expr(label, "Key condition must compare an attribute with a value")
+            op = "BETWEEN"
+            name_ = _key_path(leaf.operand, names, label)
+            vals = [_value(leaf.low, values, label), _value(leaf.high, values, label)]
+        elif isinstance(leaf, Call) and leaf.name == "begins_with":
+            if not (isinstance(leaf.args[0], Path) and isinstance(leaf.args[1], Value)):
+                raise invalid_expr(label, "Key condition must compare an attribute with a value")
+            op = "begins_with"
+            name_ = _key_path(leaf.args[0], names, label)
+            vals = [_value(leaf.args[1], values, label)]
+        elif isinstance(leaf, In):
+            raise invalid_expr(label, "Invalid operator used in KeyConditionExpression: IN")
+        elif isinstance(leaf, Call):
+            raise invalid_expr(label, f"Invalid operator used in KeyConditionExpression: {leaf.name}")
+        else:
+            raise invalid_expr(label, "Key condition must compare an attribute with a value")
+        if name_ in conds:
+            raise invalid_expr(label, "KeyConditionExpressions must only contain one condition per key")
+        conds[name_] = (op, vals)
+    return conds
+
+
+def _key_path(path: Path, names, label) -> str:
+    resolved = resolve_path(path, names, label)
+    if len(resolved) != 1:
+        raise invalid_expr(label, "KeyConditionExpressions cannot have conditions on nested attributes")
+    return resolved[0]
+
+
+def _value(node: Value, values, label):
+    return value_of(node, values, label)
+
+
+_LEGACY_KEY_OPS = {"EQ": "=", "LE": "<=", "LT": "<", "GE": ">=", "GT": ">", "BEGINS_WITH": "begins_with",
+                   "BETWEEN": "BETWEEN"}
+_ARGS = {"EQ": 1, "NE": 1, "LE": 1, "LT": 1, "GE": 1, "GT": 1, "CONTAINS": 1, "NOT_CONTAINS": 1,
+         "BEGINS_WITH": 1, "NULL": 0, "NOT_NULL": 0, "BETWEEN": 2}
+
+
+def _arg_count(op: str, n: int) -> None:
+    ok = n > 0 if op == "IN" else n == _ARGS[op]
+    if not ok:
+        raise invalid(f"Invalid number of argument(s) for the {op} ComparisonOperator")
+
+
+def legacy_key_conditions(kc: dict) -> dict:
+    conds = {}
+    for name, c in kc.items():
+        op = c["ComparisonOperator"]
+        vals = [V.check_value(v) for v in c.get("AttributeValueList") or ()]
+        _arg_count(op, len(vals))
+        if op not in _LEGACY_KEY_OPS:
+            raise validation("Attempted conditional constraint is not an indexable operation")
+        conds[name] = (_LEGACY_KEY_OPS[op], vals)
+    return conds
+
+
+# ---------------------------------------------------------------- legacy conditions
+
+def legacy_condition(spec: dict, operator: str | None, param: str):
+    """``Expected`` / ``QueryFilter`` / ``ScanFilter`` as a Condition AST plus
+    the value map it refers to."""
+    values: dict[str, dict] = {}
+    leaves = []
+
+    def val(av: dict) -> Value:
+        key = f":l{len(values)}"
+        values[key] = V.check_value(av)
+        return Value(key)
+
+    if operator is not None and len(spec) < 2:
+        raise invalid("ConditionalOperator can only be used when Filter or Expected has two or more elements")
+    for name, c in spec.items():
+        path = Path((Name(name),))
+        op = c.get("ComparisonOperator")
+        if param == "Expected" and op is None:
+            if c.get("AttributeValueList") is not None:
+                raise invalid(f"AttributeValueList can only be used with a ComparisonOperator for Attribute: {name}")
+            exists = c.get("Exists")
+            if exists is False:
+                if c.get("Value") is not None:
+                    raise invalid(f"Value cannot be used when Exists is false for Attribute: {name}")
+                leaves.append(Call("attribute_not_exists", (path,)))
+            else:
+                if c.get("Value") is None:
+                    shown = "null" if exists is None else "true"
+                    raise invalid(f"Value must be provided when Exists is {shown} for Attribute: {name}")
+                leaves.append(Compare("=", path, val(c["Value"])))
+            continue
+        if param == "Expected":
+            if c.get("Exists") is not None:
+                raise invalid(f"Exists and ComparisonOperator cannot be used together for Attribute: {name}")
+            if c.get("Value") is not None and c.get("AttributeValueList") is not None:
+                raise invalid(f"Value and AttributeValueList cannot be used together for Attribute: {name}")
+        args = c.get("AttributeValueList")
+        if args is None and c.get("Value") is not None:
+            args = [c["Value"]]
+        args = args or []
+        _arg_count(op, len(args))
+        if op in ("EQ", "NE", "LE", "LT", "GE", "GT"):
+            sym = {"EQ": "=", "NE": "<>", "LE": "<=", "LT": "<", "GE": ">=", "GT": ">"}[op]
+            v = args[0]
+            if op not in ("EQ", "NE") and V.value_type(v) not in ("S", "N", "B"):
+                raise invalid(f"ComparisonOperator {op} is not valid for {V.value_type(v)} AttributeValue type")
+            leaves.append(Compare(sym, path, val(v)))
+        elif op == "NULL":
+            leaves.append(Call("attribute_not_exists", (path,)))
+        elif op == "NOT_NULL":
+            leaves.append(Call("attribute_exists", (path,)))
+        elif op == "CONTAINS":
+            leaves.append(Call("contains", (path, val(args[0]))))
+        elif op == "NOT_CONTAINS":
+            # Legacy NOT_CONTAINS is false for a missing attribute.
+            leaves.append(And(Call("attribute_exists", (path,)), Not(Call("contains", (path, val(args[0]))))))
+        elif op == "BEGINS_WITH":
+            leaves.append(Call("begins_with", (path, val(args[0]))))
+        elif op == "IN":
+            leaves.append(In(path, tuple(val(a) for a in args)))
+        elif op == "BETWEEN":
+            leaves.append(Between(path, val(args[0]), val(args[1])))
+    root = leaves[0]
+    combine = Or if operator == "OR" else And
+    for leaf in leaves[1:]:
+        root = combine(root, leaf)
+    label = "ConditionExpression" if param == "Expected" else "FilterExpression"
+    return Condition(label, root), None, values
+
+
+def legacy_update(spec: dict):
+    """``AttributeUpdates`` as an Update AST plus its value map."""
+    values: dict[str, dict] = {}
+    sets, removes, adds, deletes = [], [], [], []
+
+    def val(av: dict) -> Value:
+        key = f":u{len(values)}"
+        values[key] = V.check_value(av)
+        return Value(key)
+
+    for name, u in spec.items():
+        path = Path((Name(name),))
+        action = u.get("Action") or "PUT"
+        value = u.get("Value")
+        if action == "PUT":
+            if value is None:
+                raise invalid("Only DELETE action is allowed when no attribute value is specified")
+            sets.append(SetAction(path, val(value)))
+        elif action == "DELETE":
+            if value is None:
+                removes.append(RemoveAction(path))
+            else:
+                if V.value_type(value) not in ("SS", "NS", "BS"):
+                    raise invalid(f"Action DELETE is not supported for the type {V.value_type(value)}")
+                deletes.append(DeleteAction(path, val(value)))
+        elif action == "ADD":
+            if value is None:
+                raise invalid("Only DELETE action is allowed when no attribute value is specified")
+            t = V.value_type(value)
+            if t == "L":
+                # Legacy ADD appends to a list (the expression ADD cannot).
+                empty = val({"L": []})
+                sets.append(SetAction(path, Call("list_append", (Call("if_not_exists", (path, empty)), val(value)))))
+            elif t in ("N", "SS", "NS", "BS"):
+                adds.append(AddAction(path, val(value)))
+            else:
+                raise invalid(f"Action ADD is not supported for the type {t}")
+    clauses = []
+    for keyword, actions in (("SET", sets), ("REMOVE", removes), ("ADD", adds), ("DELETE", deletes)):
+        if actions:
+            clauses.append(Clause(keyword, tuple(actions)))
+    return Update("UpdateExpression", tuple(clauses)), None, values
+
+
+__all__ = ["Compiled", "compile_request", "INVALID", "Projection"]

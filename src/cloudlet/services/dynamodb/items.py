@@ -1,0 +1,210 @@
+"""Single-item operations: PutItem, GetItem, UpdateItem, DeleteItem.
+
+The per-item steps (look up the table, check the key, evaluate the condition,
+compute the new item) are functions shared with BatchWriteItem and
+TransactWriteItems, so every path applies the same rules. Each handler runs
+its reads, checks and writes in one store transaction with no await inside:
+conditional writes are atomic under any concurrency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cloudlet.protocol.errors import ServiceError
+from cloudlet.services.base import RequestContext
+from cloudlet.services.dynamodb import capacity as C
+from cloudlet.services.dynamodb import exprs as E
+from cloudlet.services.dynamodb import store as S
+from cloudlet.services.dynamodb import values as V
+from cloudlet.services.dynamodb.background import get_state
+from cloudlet.services.dynamodb.errors import conditional_check_failed, invalid, no_such_table, validation
+from cloudlet.services.dynamodb.schema import Schema, table_name_of
+from cloudlet.services.dynamodb.service import service
+
+
+class ConditionFailed(Exception):
+    """A ConditionExpression / Expected check failed on ``item`` (None: no item)."""
+
+    def __init__(self, item: dict | None):
+        super().__init__("The conditional request failed")
+        self.item = item
+
+
+@dataclass(slots=True)
+class Target:
+    """A resolved table for a data-plane operation."""
+
+    name: str
+    record: dict
+    schema: Schema
+
+
+def open_table(ctx: RequestContext, tx, table_name: str) -> Target:
+    name = table_name_of(table_name, ctx.account, ctx.region)
+    got = get_state(ctx.app).tables.get(tx, ctx.account, ctx.region, name)
+    if got is None or got[0]["TableStatus"] in ("CREATING", "DELETING"):
+        # AWS answers the same for a missing table and one not yet usable.
+        raise no_such_table()
+    return Target(name, got[0], got[1])
+
+
+def resolve_name(ctx: RequestContext, table_name: str) -> str:
+    return table_name_of(table_name, ctx.account, ctx.region)
+
+
+# ---------------------------------------------------------------- shared steps
+
+def check_return_values(value: str | None, allowed: tuple, op: str) -> str:
+    value = value or "NONE"
+    if value not in allowed:
+        if allowed == ("NONE", "ALL_OLD"):
+            raise validation("ReturnValues can only be ALL_OLD or NONE")
+        raise validation(f"ReturnValues can only be {', '.join(allowed[:-1])} or {allowed[-1]}")
+    return value
+
+
+def new_item_for_put(target: Target, item: dict) -> tuple[dict, tuple]:
+    """Validate a full item for a write; returns (item, key parts)."""
+    item = V.check_item(item)
+    schema = target.schema
+    key = schema.key_of_item(item)
+    schema.check_index_keys(item)
+    if V.item_size(item) > V.MAX_ITEM_SIZE:
+        raise validation("Item size has exceeded the maximum allowed size")
+    return item, schema.key_parts(key)
+
+
+def check_condition(compiled: E.Compiled, old: dict | None) -> None:
+    if compiled.condition is not None and not compiled.condition(old or {}):
+        raise ConditionFailed(old)
+
+
+def apply_update(target: Target, compiled: E.Compiled, key: dict, old: dict | None) -> tuple[dict, dict, dict]:
+    """The item after an UpdateExpression/AttributeUpdates: (new item, UPDATED_OLD, UPDATED_NEW)."""
+    schema = target.schema
+    for name in schema.key_names:
+        if name in compiled.update_names:
+            raise invalid(f"Cannot update attribute {name}. This attribute is part of the key")
+    base = old if old is not None else dict(key)
+    new, upd_old, upd_new = compiled.update(base)
+    for name in schema.key_names:
+        new.setdefault(name, key[name])
+    schema.check_index_keys(new)
+    if V.item_size(new) > V.MAX_ITEM_SIZE:
+        raise validation("Item size to update has exceeded the maximum allowed size")
+    return new, upd_old, upd_new
+
+
+def failure_item(rv_on_failure: str | None, item: dict | None) -> dict | None:
+    return item if rv_on_failure == "ALL_OLD" and item else None
+
+
+# ---------------------------------------------------------------- handlers
+
+@service.operation("PutItem")
+def put_item(ctx: RequestContext, req: dict) -> dict:
+    rv = check_return_values(req.get("ReturnValues"), ("NONE", "ALL_OLD"), "PutItem")
+    compiled = E.compile_request(req, condition=True)
+    meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    with ctx.store.transaction() as tx:
+        target = open_table(ctx, tx, req["TableName"])
+        item, parts = new_item_for_put(target, req["Item"])
+        old = S.get_item(tx, ctx.account, ctx.region, target.schema, parts)
+        try:
+            check_condition(compiled, old)
+        except ConditionFailed as f:
+            raise conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))
+        S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, item)
+    meter.write(target.name, C.write_units(max(V.item_size(old), V.item_size(item))), target.schema, old, item)
+    out = {}
+    if rv == "ALL_OLD" and old:
+        out["Attributes"] = old
+    meter.add_to(out)
+    return collection_metrics(req, target, item, out)
+
+
+@service.operation("GetItem")
+def get_item(ctx: RequestContext, req: dict) -> dict:
+    compiled = E.compile_request(req, projection=True)
+    meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    with ctx.store.transaction() as tx:
+        target = open_table(ctx, tx, req["TableName"])
+        key = target.schema.key_of_request(req["Key"])
+        item = S.get_item(tx, ctx.account, ctx.region, target.schema, target.schema.key_parts(key))
+    meter.read(target.name, C.read_units(V.item_size(item), bool(req.get("ConsistentRead"))))
+    out = {}
+    if item is not None:
+        out["Item"] = compiled.project(item) if compiled.project else item
+    return meter.add_to(out)
+
+
+@service.operation("DeleteItem")
+def delete_item(ctx: RequestContext, req: dict) -> dict:
+    rv = check_return_values(req.get("ReturnValues"), ("NONE", "ALL_OLD"), "DeleteItem")
+    compiled = E.compile_request(req, condition=True)
+    meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    with ctx.store.transaction() as tx:
+        target = open_table(ctx, tx, req["TableName"])
+        key = target.schema.key_of_request(req["Key"])
+        parts = target.schema.key_parts(key)
+        old = S.get_item(tx, ctx.account, ctx.region, target.schema, parts)
+        try:
+            check_condition(compiled, old)
+        except ConditionFailed as f:
+            raise conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))
+        if old is not None:
+            S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, None)
+    meter.write(target.name, C.write_units(V.item_size(old)), target.schema, old, None)
+    out = {}
+    if rv == "ALL_OLD" and old:
+        out["Attributes"] = old
+    meter.add_to(out)
+    return collection_metrics(req, target, key, out)
+
+
+@service.operation("UpdateItem")
+def update_item(ctx: RequestContext, req: dict) -> dict:
+    rv = check_return_values(req.get("ReturnValues"), ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"),
+                             "UpdateItem")
+    compiled = E.compile_request(req, condition=True, update=True)
+    meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    with ctx.store.transaction() as tx:
+        target = open_table(ctx, tx, req["TableName"])
+        key = target.schema.key_of_request(req["Key"])
+        parts = target.schema.key_parts(key)
+        old = S.get_item(tx, ctx.account, ctx.region, target.schema, parts)
+        try:
+            check_condition(compiled, old)
+        except ConditionFailed as f:
+            raise conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))
+        new, upd_old, upd_new = apply_update(target, compiled, key, old)
+        S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, new)
+    meter.write(target.name, C.write_units(max(V.item_size(old), V.item_size(new))), target.schema, old, new)
+    out = {}
+    attrs = None
+    if rv == "ALL_OLD":
+        attrs = old
+    elif rv == "ALL_NEW":
+        attrs = new
+    elif rv == "UPDATED_OLD":
+        attrs = upd_old
+    elif rv == "UPDATED_NEW":
+        attrs = upd_new
+    if attrs:
+        out["Attributes"] = attrs
+    meter.add_to(out)
+    return collection_metrics(req, target, new, out)
+
+
+def collection_metrics(req: dict, target: Target, item: dict, out: dict) -> dict:
+    """ItemCollectionMetrics: only for tables with local secondary indexes."""
+    if req.get("ReturnItemCollectionMetrics") == "SIZE" and any(
+            ix.kind == "lsi" for ix in target.schema.indexes.values()):
+        h = target.schema.hash_name
+        out["ItemCollectionMetrics"] = {"ItemCollectionKey": {h: item[h]}, "SizeEstimateRangeGB": [0.0, 1.0]}
+    return out
+
+
+def raise_condition_failed(req: dict, f: ConditionFailed) -> ServiceError:
+    return conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))

@@ -1,0 +1,334 @@
+"""Query and Scan, on tables and on secondary indexes.
+
+A Query page is one range read of the store between bounds derived from the
+key condition (O(log n + page)); a Scan segment is a contiguous range of the
+partition-hash space (see ``store``). Both stop at ``Limit`` evaluated items or
+1 MB of data read, whichever comes first, and return ``LastEvaluatedKey``
+then -- as DynamoDB does, even when nothing follows.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from cloudlet.services.base import RequestContext
+from cloudlet.services.dynamodb import capacity as C
+from cloudlet.services.dynamodb import exprs as E
+from cloudlet.services.dynamodb import store as S
+from cloudlet.services.dynamodb import values as V
+from cloudlet.services.dynamodb.errors import invalid, validation
+from cloudlet.services.dynamodb.items import Target, open_table
+from cloudlet.services.dynamodb.schema import Index
+from cloudlet.services.dynamodb.service import service
+from cloudlet.storage import keys as keycodec
+
+PAGE_BYTES = 1024 * 1024
+# Exclusive upper bounds for "begins with": a string/binary extended by these
+# sorts after every realistic extension of the prefix.
+_STR_TOP = "\U0010ffff" * 16
+_BIN_TOP = b"\xff" * 64
+
+
+class Source:
+    """Where a read reads: the table or one of its indexes."""
+
+    def __init__(self, target: Target, index: Index | None):
+        self.target = target
+        self.index = index
+        schema = target.schema
+        if index is None:
+            self.hash_name, self.hash_type = schema.hash_name, schema.hash_type
+            self.range_name, self.range_type = schema.range_name, schema.range_type
+        else:
+            self.hash_name, self.hash_type = index.hash_name, index.hash_type
+            self.range_name, self.range_type = index.range_name, index.range_type
+
+    def all_prefix(self, ctx) -> tuple:
+        s = self.target.schema
+        if self.index is None:
+            return S.items_prefix(ctx.account, ctx.region, s.id)
+        return S.index_prefix(ctx.account, ctx.region, s.id, self.index.name)
+
+    def partition_prefix(self, ctx, hk) -> tuple:
+        s = self.target.schema
+        if self.index is None:
+            return S.partition_prefix(ctx.account, ctx.region, s.id, hk)
+        return S.index_partition_prefix(ctx.account, ctx.region, s.id, self.index.name, hk)
+
+    def store_key(self, ctx, item_key: dict) -> tuple:
+        """The store key of an ExclusiveStartKey / item."""
+        s = self.target.schema
+        tparts = s.key_parts(item_key)
+        if self.index is None:
+            return S.item_key(ctx.account, ctx.region, s.id, tparts)
+        iparts = s.index_parts(self.index, item_key)
+        return S.index_key(ctx.account, ctx.region, s.id, self.index.name, iparts, tparts)
+
+    def last_key(self, item: dict) -> dict:
+        s = self.target.schema
+        names = list(s.key_names)
+        if self.index is not None:
+            names += [n for n in (self.index.hash_name, self.index.range_name) if n and n not in names]
+        return {n: item[n] for n in names}
+
+    def check_start_key(self, esk: dict) -> dict:
+        s = self.target.schema
+        names = set(s.key_names)
+        if self.index is not None:
+            names.update(n for n in (self.index.hash_name, self.index.range_name) if n)
+        if set(esk) != names:
+            raise validation("The provided starting key is invalid: The provided key element does not match the schema")
+        checked = {}
+        types = {s.hash_name: s.hash_type}
+        if s.range_name:
+            types[s.range_name] = s.range_type
+        if self.index is not None:
+            types[self.index.hash_name] = self.index.hash_type
+            if self.index.range_name:
+                types[self.index.range_name] = self.index.range_type
+        for n, v in esk.items():
+            v = V.check_value(v)
+            if V.value_type(v) != types[n]:
+                raise validation("The provided starting key is invalid: The provided key element does not match the schema")
+            checked[n] = v
+        return checked
+
+
+def _source(ctx, tx, req: dict) -> Source:
+    target = open_table(ctx, tx, req["TableName"])
+    index_name = req.get("IndexName")
+    if index_name is None:
+        return Source(target, None)
+    index = target.schema.indexes.get(index_name)
+    if index is None:
+        raise validation(f"The table does not have the specified index: {index_name}")
+    if index.kind == "gsi" and index.status == "CREATING":
+        raise validation(f"Cannot read from backfilling global secondary index: {index_name}")
+    if index.kind == "gsi" and req.get("ConsistentRead"):
+        raise validation("Consistent reads are not supported on global secondary indexes")
+    return Source(target, index)
+
+
+def _select(req: dict, source: Source, compiled: E.Compiled) -> str:
+    select = req.get("Select")
+    has_projection = compiled.project is not None
+    if select is None:
+        select = "SPECIFIC_ATTRIBUTES" if has_projection else (
+            "ALL_PROJECTED_ATTRIBUTES" if source.index is not None else "ALL_ATTRIBUTES")
+    if select == "SPECIFIC_ATTRIBUTES" and not has_projection:
+        return "ALL_ATTRIBUTES" if source.index is None else "ALL_PROJECTED_ATTRIBUTES"
+    if select != "SPECIFIC_ATTRIBUTES" and has_projection:
+        which = "ProjectionExpression" if req.get("ProjectionExpression") is not None else "AttributesToGet"
+        raise validation(f"Cannot specify the {which} when choosing to get {select}")
+    if select == "ALL_PROJECTED_ATTRIBUTES" and source.index is None:
+        raise validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
+    index = source.index
+    if index is not None and index.kind == "gsi" and select == "ALL_ATTRIBUTES" and index.projection != "ALL":
+        raise invalid(f"Select type ALL_ATTRIBUTES is not supported for global secondary index {index.name} "
+                      "because its projection type is not ALL")
+    return select
+
+
+# ---------------------------------------------------------------- key conditions
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
+
+
+def _range_bounds(prefix: tuple, cond, reverse: bool):
+    """(start, end, predicate) for a sort-key condition under a partition prefix."""
+    if cond is None:
+        return None, None, None
+    op, args = cond
+    top = S.TOP
+    if op == "=":
+        v = args[0]
+        return prefix + (v,), prefix + (v, top), None
+    if op == "<":
+        return None, prefix + (args[0],), None
+    if op == "<=":
+        return None, prefix + (args[0], top), None
+    if op == ">":
+        return prefix + (args[0], top), None, None
+    if op == ">=":
+        return prefix + (args[0],), None, None
+    if op == "BETWEEN":
+        lo, hi = args
+        return prefix + (lo,), prefix + (hi, top), None
+    # begins_with
+    p = args[0]
+    upper = p + (_BIN_TOP if isinstance(p, bytes) else _STR_TOP)
+    return prefix + (p,), prefix + (upper,), (lambda part: part.startswith(p))
+
+
+def _key_condition(source: Source, conds: dict[str, tuple]) -> tuple:
+    """Check a parsed key condition against the source's key schema.
+
+    ``conds`` maps attribute name -> (operator, [Decimal|str|bytes values as
+    AttributeValues]). Returns (hash part, range condition or None)."""
+    hn, rn = source.hash_name, source.range_name
+    if hn not in conds:
+        raise validation(f"Query condition missed key schema element: {hn}")
+    for name in conds:
+        if name not in (hn, rn):
+            raise validation(f"Query condition missed key schema element: {rn or hn}" if rn and rn not in conds
+                             else "Query key condition not supported")
+    op, vals = conds[hn]
+    if op != "=":
+        raise validation("Query key condition not supported")
+    types = {hn: source.hash_type, rn: source.range_type}
+    for name, (op, vals) in conds.items():
+        for v in vals:
+            if V.value_type(v) != types[name]:
+                raise invalid("Condition parameter type does not match schema type")
+            if op == "begins_with" and types[name] == "N":
+                raise validation("Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
+                                 "operator or function: begins_with, operand type: N")
+    rc = None
+    if rn in conds:
+        op, vals = conds[rn]
+        parts = [V.key_part(v) for v in vals]
+        if op == "BETWEEN" and parts[0] > parts[1]:
+            raise validation("Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be "
+                             "greater than or equal to lower bound; lower bound operand: AttributeValue: "
+                             f"{_av_text(vals[0])}, upper bound operand: AttributeValue: {_av_text(vals[1])}")
+        rc = (op, parts)
+    return V.key_part(conds[hn][1][0]), rc
+
+
+def _av_text(av: dict) -> str:
+    (t, v), = av.items()
+    return "{%s:%s}" % (t, v if not isinstance(v, bytes) else v.hex())
+
+
+# ---------------------------------------------------------------- the read loop
+
+def _run(ctx, tx, source: Source, compiled: E.Compiled, req: dict, ranges, select: str,
+         meter: C.Meter) -> dict:
+    """Read items from ``ranges`` (a list of (start, end, prefix, predicate));
+    apply Limit, the 1 MB page, the filter and the projection."""
+    limit = req.get("Limit")
+    reverse = req.get("ScanIndexForward") is False
+    esk = req.get("ExclusiveStartKey")
+    esk_key = None
+    if esk is not None:
+        esk = source.check_start_key(esk)
+        esk_key = source.store_key(ctx, esk)
+    schema = source.target.schema
+    index = source.index
+    fetch_table = index is not None and index.kind == "lsi" and index.projection != "ALL" and (
+        select == "ALL_ATTRIBUTES" or (compiled.project is not None
+                                       and any(not index.projects(a) for a in compiled.projected_names))
+        or (compiled.filter is not None and any(not index.projects(a) for a in compiled.filter_names)))
+    items: list[dict] = []
+    scanned = 0
+    count = 0
+    read_bytes = 0
+    last = None
+    full = False
+    range_pos = 0
+    for start, end, prefix, predicate in ranges:
+        if esk_key is not None:
+            packed = keycodec.pack(esk_key)
+            if reverse:
+                if end is None or keycodec.pack(end) > packed:
+                    end = esk_key
+            elif start is None or keycodec.pack(start) <= packed:
+                start = esk_key
+        for key, raw in tx.range(start=start, end=end, prefix=prefix, reverse=reverse):
+            if esk_key is not None and key == esk_key:
+                continue
+            if predicate is not None and not predicate(key):
+                if reverse:
+                    continue
+                break
+            item = S.loads(raw)
+            size = V.item_size(item)
+            if fetch_table:
+                full_item = S.get_item(tx, ctx.account, ctx.region, schema, S.unpack_index_key(key, schema, index)[1])
+                item = full_item or item
+            scanned += 1
+            read_bytes += size
+            if compiled.filter is None or compiled.filter(item):
+                count += 1
+                if select != "COUNT":
+                    if compiled.project is not None:
+                        items.append(compiled.project(item))
+                    elif select == "ALL_PROJECTED_ATTRIBUTES" and index is not None:
+                        items.append(index.project(item))
+                    else:
+                        items.append(item)
+            if (limit is not None and scanned >= limit) or read_bytes >= PAGE_BYTES:
+                last = source.last_key(item)
+                full = True
+                break
+        range_pos += 1
+        if full:
+            break
+    consistent = bool(req.get("ConsistentRead"))
+    meter.read(source.target.name, C.read_units(read_bytes, consistent), index)
+    out: dict = {"Count": count, "ScannedCount": scanned}
+    if select != "COUNT":
+        out["Items"] = items
+    if last is not None:
+        out["LastEvaluatedKey"] = last
+    return meter.add_to(out)
+
+
+@service.operation("Query")
+def query(ctx: RequestContext, req: dict) -> dict:
+    compiled = E.compile_request(req, key_condition=True, filter=True, projection=True)
+    meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    with ctx.store.transaction() as tx:
+        source = _source(ctx, tx, req)
+        select = _select(req, source, compiled)
+        if compiled.key_conditions is None:
+            raise validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+        hk, rc = _key_condition(source, compiled.key_conditions)
+        if compiled.filter_names and compiled.filter_names & {source.hash_name, source.range_name}:
+            bad = next(n for n in (source.hash_name, source.range_name) if n in compiled.filter_names)
+            if req.get("FilterExpression") is not None:
+                raise validation("Filter Expression can only contain non-primary key attributes: "
+                                 f"Primary key attribute: {bad}")
+        prefix = source.partition_prefix(ctx, hk)
+        reverse = req.get("ScanIndexForward") is False
+        start, end, pred = _range_bounds(prefix, rc, reverse)
+        n = len(prefix)
+        predicate = (lambda key: pred(key[n])) if pred is not None else None
+        return _run(ctx, tx, source, compiled, req, [(start, end, prefix, predicate)], select, meter)
+
+
+@service.operation("Scan")
+def scan(ctx: RequestContext, req: dict) -> dict:
+    segment, total = req.get("Segment"), req.get("TotalSegments")
+    if segment is not None and total is None:
+        raise validation("The TotalSegments parameter is required but was not present in the request when "
+                         "Segment parameter is present")
+    if total is not None and segment is None:
+        raise validation("The Segment parameter is required but was not present in the request when parameter "
+                         "TotalSegments is present")
+    if segment is not None and segment >= total:
+        raise validation(f"The Segment parameter is zero-based and must be less than parameter TotalSegments: "
+                         f"Segment: {segment} is not less than TotalSegments: {total}")
+    compiled = E.compile_request(req, filter=True, projection=True)
+    meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    with ctx.store.transaction() as tx:
+        source = _source(ctx, tx, req)
+        select = _select(req, source, compiled)
+        prefix = source.all_prefix(ctx)
+        start = end = None
+        if total is not None and total > 1:
+            lo = segment * (1 << 32) // total
+            hi = (segment + 1) * (1 << 32) // total
+            start = prefix + (lo.to_bytes(4, "big"),)
+            end = prefix + (hi.to_bytes(4, "big"),) if hi < (1 << 32) else None
+        req = dict(req)
+        req.pop("ScanIndexForward", None)
+        return _run(ctx, tx, source, compiled, req, [(start, end, prefix, None)], select, meter)
+
+
+def segment_of(part) -> int:
+    """The 32-bit hash position of a partition key (tests and diagnostics)."""
+    return int.from_bytes(S.bucket(part), "big")
+
+
+__all__ = ["query", "scan", "segment_of", "Decimal"]
