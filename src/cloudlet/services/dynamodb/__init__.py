@@ -8,7 +8,15 @@ background. Importing this package registers every handler on ``service``.
 
 from cloudlet.services.dynamodb.service import service
 from cloudlet.services.dynamodb import background as _background
-from cloudlet.services.dynamodb import items, reads, tables  # noqa: F401  (register handlers)
+from cloudlet.services.dynamodb import (  # noqa: F401  (importing registers the handlers)
+    batch,
+    items,
+    reads,
+    tables,
+    tags_policies,
+    transactions,
+    ttl,
+)
 
 
 def _startup(app) -> None:

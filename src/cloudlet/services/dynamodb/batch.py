@@ -1,0 +1,125 @@
+"""BatchGetItem and BatchWriteItem.
+
+A batch is served whole, in one store transaction (AWS may leave items
+unprocessed under throttling; cloudlet only does so for the 16 MB response
+limit of BatchGetItem, as AWS does).
+"""
+
+from __future__ import annotations
+
+from cloudlet.protocol.validate import Violation, validation_message
+from cloudlet.services.base import RequestContext
+from cloudlet.services.dynamodb import capacity as C
+from cloudlet.services.dynamodb import exprs as E
+from cloudlet.services.dynamodb import store as S
+from cloudlet.services.dynamodb import values as V
+from cloudlet.services.dynamodb.errors import resource_not_found, validation
+from cloudlet.services.dynamodb.items import Target, new_item_for_put
+from cloudlet.services.dynamodb.background import get_state
+from cloudlet.services.dynamodb.schema import table_name_of
+from cloudlet.services.dynamodb.service import service
+
+MAX_GET_KEYS = 100
+MAX_WRITES = 25
+MAX_GET_RESPONSE = 16 * 1024 * 1024
+
+
+def _table(ctx, tx, name: str) -> Target:
+    resolved = table_name_of(name, ctx.account, ctx.region, "requestItems")
+    got = get_state(ctx.app).tables.get(tx, ctx.account, ctx.region, resolved)
+    if got is None or got[0]["TableStatus"] in ("CREATING", "DELETING"):
+        raise resource_not_found("Requested resource not found")
+    return Target(resolved, got[0], got[1])
+
+
+@service.operation("BatchGetItem")
+def batch_get_item(ctx: RequestContext, req: dict) -> dict:
+    request_items = req["RequestItems"]
+    total = sum(len(spec.get("Keys") or ()) for spec in request_items.values())
+    if total > MAX_GET_KEYS:
+        raise validation("Too many items requested for the BatchGetItem call")
+    compiled = {name: E.compile_request(spec, projection=True) for name, spec in request_items.items()}
+    meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    responses: dict[str, list] = {}
+    unprocessed: dict[str, dict] = {}
+    size = 0
+    with ctx.store.transaction() as tx:
+        targets = {name: _table(ctx, tx, name) for name in request_items}
+        keys_by_table = {}
+        for name, spec in request_items.items():
+            schema = targets[name].schema
+            keys = [schema.key_of_request(k) for k in spec["Keys"]]
+            seen = set()
+            for k in keys:
+                parts = schema.key_parts(k)
+                if parts in seen:
+                    raise validation("Provided list of item keys contains duplicates")
+                seen.add(parts)
+            keys_by_table[name] = keys
+        for name, spec in request_items.items():
+            target = targets[name]
+            out = responses.setdefault(name, [])
+            consistent = bool(spec.get("ConsistentRead"))
+            for i, key in enumerate(keys_by_table[name]):
+                if size > MAX_GET_RESPONSE:
+                    rest = {k: v for k, v in spec.items() if k != "Keys"}
+                    rest["Keys"] = keys_by_table[name][i:]
+                    unprocessed[name] = rest
+                    break
+                item = S.get_item(tx, ctx.account, ctx.region, target.schema, target.schema.key_parts(key))
+                meter.read(target.name, C.read_units(V.item_size(item), consistent))
+                if item is not None:
+                    proj = compiled[name].project
+                    item = proj(item) if proj else item
+                    size += V.item_size(item)
+                    out.append(item)
+    result = {"Responses": responses, "UnprocessedKeys": unprocessed}
+    return meter.add_to(result, many=True)
+
+
+@service.operation("BatchWriteItem")
+def batch_write_item(ctx: RequestContext, req: dict) -> dict:
+    request_items = req["RequestItems"]
+    total = sum(len(v) for v in request_items.values())
+    if total > MAX_WRITES:
+        raise validation(validation_message([Violation(
+            "requestItems", "RequestItems", "length",
+            "Map value must satisfy constraint: [Member must have length less than or equal to 25, "
+            "Member must have length greater than or equal to 1]", "{...}")]))
+    meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    metrics: dict[str, list] = {}
+    with ctx.store.transaction() as tx:
+        plan = []
+        for name, writes in request_items.items():
+            target = _table(ctx, tx, name)
+            schema = target.schema
+            seen = set()
+            for w in writes:
+                put, delete = w.get("PutRequest"), w.get("DeleteRequest")
+                if (put is None) == (delete is None):
+                    raise validation("A WriteRequest must contain exactly one of PutRequest or DeleteRequest")
+                if put is not None:
+                    item, parts = new_item_for_put(target, put["Item"])
+                else:
+                    item, parts = None, schema.key_parts(schema.key_of_request(delete["Key"]))
+                if parts in seen:
+                    raise validation("Provided list of item keys contains duplicates")
+                seen.add(parts)
+                plan.append((target, parts, item))
+        for target, parts, item in plan:
+            old = S.get_item(tx, ctx.account, ctx.region, target.schema, parts)
+            if old is None and item is None:
+                meter.write(target.name, 1.0)
+                continue
+            S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, item)
+            meter.write(target.name, C.write_units(max(V.item_size(old), V.item_size(item))), target.schema, old, item)
+            if req.get("ReturnItemCollectionMetrics") == "SIZE" and any(
+                    ix.kind == "lsi" for ix in target.schema.indexes.values()):
+                h = target.schema.hash_name
+                hv = (item or old)[h]
+                metrics.setdefault(target.name, []).append(
+                    {"ItemCollectionKey": {h: hv}, "SizeEstimateRangeGB": [0.0, 1.0]})
+    out = {"UnprocessedItems": {}}
+    if metrics:
+        out["ItemCollectionMetrics"] = metrics
+    return meter.add_to(out, many=True)

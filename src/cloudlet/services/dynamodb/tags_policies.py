@@ -1,0 +1,164 @@
+"""Tags (TagResource / UntagResource / ListTagsOfResource) and resource-based
+policies (Put/Get/DeleteResourcePolicy), both kept in the table record."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from cloudlet.protocol.errors import ServiceError
+from cloudlet.services.base import RequestContext
+from cloudlet.services.dynamodb.errors import invalid, resource_not_found, validation
+from cloudlet.services.dynamodb.schema import parse_arn
+from cloudlet.services.dynamodb.service import service
+from cloudlet.services.dynamodb.tables import state
+
+MAX_TAGS = 50
+MAX_POLICY_BYTES = 20480
+
+
+def _table_for_arn(ctx: RequestContext, tx, arn: str, *, stream_ok: bool = False):
+    if not arn.startswith("arn:"):
+        raise invalid(f"ARNs must start with 'arn:': {arn}")
+    parsed = parse_arn(arn)
+    if parsed is None:
+        raise invalid(f"Provided Arn is not a DynamoDB resource arn: {arn}")
+    rest = arn.split(":", 5)[5].split("/")
+    if len(rest) > 2 and not (stream_ok and rest[2] == "stream"):
+        raise invalid(f"Invalid resource arn provided, only table or stream is accepted. Provided resource arn: {arn}")
+    account, region, name = parsed
+    got = None
+    if account == ctx.account and region == ctx.region:
+        got = state(ctx).tables.get(tx, account, region, name)
+    if got is None:
+        raise resource_not_found(f"Requested resource not found: ResourcArn: {arn} not found")
+    return got[0]
+
+
+def _save(ctx, tx, record):
+    state(ctx).tables.put(tx, ctx.account, ctx.region, record)
+
+
+@service.operation("TagResource")
+def tag_resource(ctx: RequestContext, req: dict) -> dict:
+    tags = req["Tags"]
+    if not tags:
+        raise validation("Atleast one Tag needs to be provided as Input.")
+    for t in tags:
+        if t["Key"].startswith("aws:"):
+            raise validation(f"Tag Key cannot be prefixed with aws:, Key: {t['Key']}")
+    with ctx.store.transaction() as tx:
+        record = dict(_table_for_arn(ctx, tx, req["ResourceArn"]))
+        current = {t["Key"]: t["Value"] for t in record.get("Tags") or ()}
+        for t in tags:
+            current[t["Key"]] = t["Value"]
+        if len(current) > MAX_TAGS:
+            raise validation("Number of Tags exceed the current limit for the provided ResourceArn")
+        record["Tags"] = [{"Key": k, "Value": v} for k, v in current.items()]
+        _save(ctx, tx, record)
+    return {}
+
+
+@service.operation("UntagResource")
+def untag_resource(ctx: RequestContext, req: dict) -> dict:
+    keys = req["TagKeys"]
+    if not keys:
+        raise validation("Atleast one Tag Key needs to be provided as Input.")
+    with ctx.store.transaction() as tx:
+        record = dict(_table_for_arn(ctx, tx, req["ResourceArn"]))
+        record["Tags"] = [t for t in record.get("Tags") or () if t["Key"] not in set(keys)]
+        _save(ctx, tx, record)
+    return {}
+
+
+@service.operation("ListTagsOfResource")
+def list_tags_of_resource(ctx: RequestContext, req: dict) -> dict:
+    with ctx.store.transaction() as tx:
+        record = _table_for_arn(ctx, tx, req["ResourceArn"])
+    tags = list(record.get("Tags") or ())
+    start = int(req["NextToken"]) if (req.get("NextToken") or "").isdigit() else 0
+    page = tags[start:start + MAX_TAGS]
+    out = {"Tags": page}
+    if start + MAX_TAGS < len(tags):
+        out["NextToken"] = str(start + MAX_TAGS)
+    return out
+
+
+# ---------------------------------------------------------------- resource policies
+
+def _policy_not_found(arn: str, detail: str | None = None) -> ServiceError:
+    return ServiceError("PolicyNotFoundException",
+                        f"Resource-based policy not found for the provided ResourceArn: {detail or arn}")
+
+
+def _policies(record: dict) -> dict:
+    """Policies by resource ARN (the table's and its streams')."""
+    p = dict(record.get("_Policies") or {})
+    if record.get("ResourcePolicy"):  # given at CreateTable
+        p.setdefault(record["TableArn"], record["ResourcePolicy"])
+    return p
+
+
+@service.operation("PutResourcePolicy")
+def put_resource_policy(ctx: RequestContext, req: dict) -> dict:
+    arn, policy = req["ResourceArn"], req["Policy"]
+    if len(policy.encode()) > MAX_POLICY_BYTES:
+        raise invalid(f"Maximum policy size of {MAX_POLICY_BYTES} bytes exceeded")
+    try:
+        json.loads(policy)
+    except ValueError:
+        raise invalid("Invalid policy document: This policy contains invalid Json") from None
+    with ctx.store.transaction() as tx:
+        record = dict(_table_for_arn(ctx, tx, arn, stream_ok=True))
+        policies = _policies(record)
+        current = policies.get(arn)
+        expected = req.get("ExpectedRevisionId")
+        name = record["TableName"]
+        if expected == "NO_POLICY" and current is not None:
+            raise _policy_not_found(arn, "Requested policy update expecting none to be present for table "
+                                         f"{name}, but a policy exists with revision id {current['RevisionId']}")
+        if expected not in (None, "NO_POLICY"):
+            if current is None:
+                raise _policy_not_found(arn)
+            if current["RevisionId"] != expected:
+                raise _policy_not_found(arn, f"Requested update for policy with revision id {expected}, but the "
+                                             f"policy associated to target table {name} has revision id "
+                                             f"{current['RevisionId']}")
+        revision = str(int(ctx.clock.now() * 1000)) + hashlib.md5(policy.encode()).hexdigest()[:8]
+        policies[arn] = {"Policy": policy, "RevisionId": revision}
+        record["_Policies"] = policies
+        record.pop("ResourcePolicy", None)
+        state(ctx).tables.put(tx, ctx.account, ctx.region, record)
+    return {"RevisionId": revision}
+
+
+@service.operation("GetResourcePolicy")
+def get_resource_policy(ctx: RequestContext, req: dict) -> dict:
+    arn = req["ResourceArn"]
+    with ctx.store.transaction() as tx:
+        record = _table_for_arn(ctx, tx, arn, stream_ok=True)
+    current = _policies(record).get(arn)
+    if current is None:
+        raise _policy_not_found(arn)
+    return {"Policy": current["Policy"], "RevisionId": current["RevisionId"]}
+
+
+@service.operation("DeleteResourcePolicy")
+def delete_resource_policy(ctx: RequestContext, req: dict) -> dict:
+    arn = req["ResourceArn"]
+    with ctx.store.transaction() as tx:
+        record = dict(_table_for_arn(ctx, tx, arn, stream_ok=True))
+        policies = _policies(record)
+        current = policies.get(arn)
+        if current is None:
+            raise _policy_not_found(arn)
+        expected = req.get("ExpectedRevisionId")
+        if expected is not None and expected != current["RevisionId"]:
+            raise _policy_not_found(arn, f"Requested update for policy with revision id {expected}, but the policy "
+                                         f"associated to target table {record['TableName']} has revision id "
+                                         f"{current['RevisionId']}")
+        del policies[arn]
+        record["_Policies"] = policies
+        record.pop("ResourcePolicy", None)
+        state(ctx).tables.put(tx, ctx.account, ctx.region, record)
+    return {"RevisionId": current["RevisionId"]}

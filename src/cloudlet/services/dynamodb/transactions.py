@@ -1,0 +1,195 @@
+"""TransactWriteItems and TransactGetItems.
+
+A write transaction is checked whole (every condition against the current
+items) and then applied in one store transaction: all or nothing, and -- the
+server being single-threaded with no await inside -- no reader ever sees part
+of it. A failed condition cancels everything with ``TransactionCanceledException``
+and one ``CancellationReason`` per action, in request order.
+
+``ClientRequestToken`` makes the call idempotent for 10 minutes: the same token
+with the same parameters returns the first call's result without writing
+again; with other parameters it is ``IdempotentParameterMismatchException``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from cloudlet.protocol.errors import ServiceError
+from cloudlet.services.base import RequestContext
+from cloudlet.services.dynamodb import capacity as C
+from cloudlet.services.dynamodb import exprs as E
+from cloudlet.services.dynamodb import store as S
+from cloudlet.services.dynamodb import values as V
+from cloudlet.services.dynamodb.errors import resource_not_found, validation
+from cloudlet.services.dynamodb.items import (
+    ConditionFailed, Target, apply_update, check_condition, check_return_values, new_item_for_put,
+)
+from cloudlet.services.dynamodb.background import get_state
+from cloudlet.services.dynamodb.schema import table_name_of
+from cloudlet.services.dynamodb.service import service
+
+TOKEN_TTL = 600.0
+MAX_ACTIONS = 100
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
+
+
+def _table(ctx, tx, name: str) -> Target:
+    resolved = table_name_of(name, ctx.account, ctx.region)
+    got = get_state(ctx.app).tables.get(tx, ctx.account, ctx.region, resolved)
+    if got is None or got[0]["TableStatus"] in ("CREATING", "DELETING"):
+        raise resource_not_found("Requested resource not found")
+    return Target(resolved, got[0], got[1])
+
+
+def _request_hash(req: dict) -> str:
+    body = {k: v for k, v in req.items() if k not in ("ClientRequestToken", "ReturnConsumedCapacity",
+                                                      "ReturnItemCollectionMetrics")}
+    return hashlib.sha256(S.dumps(_canonical(body))).hexdigest()
+
+
+def _canonical(v):
+    if isinstance(v, dict):
+        return tuple(sorted((k, _canonical(x)) for k, x in v.items()))
+    if isinstance(v, list):
+        return tuple(_canonical(x) for x in v)
+    return v
+
+
+@service.operation("TransactWriteItems")
+def transact_write_items(ctx: RequestContext, req: dict) -> dict:
+    actions = req["TransactItems"]
+    if len(actions) > MAX_ACTIONS:
+        raise validation("Member must have length less than or equal to 100")
+    token = req.get("ClientRequestToken")
+    now = ctx.clock.now()
+    meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    # Compile every action first: malformed input is a ValidationException for
+    # the whole request, before any item is read.
+    compiled = []
+    for a in actions:
+        kinds = [k for k in ("ConditionCheck", "Put", "Delete", "Update") if a.get(k) is not None]
+        if len(kinds) != 1:
+            raise validation("TransactItems can only contain one of Check, Put, Update or Delete")
+        kind = kinds[0]
+        spec = a[kind]
+        if kind == "ConditionCheck":
+            if spec.get("ConditionExpression") is None:
+                raise validation("1 validation error detected: Value null at 'transactItems.1.member.conditionCheck."
+                                 "conditionExpression' failed to satisfy constraint: Member must not be null")
+            c = E.compile_request(spec, condition=True)
+        elif kind == "Update":
+            c = E.compile_request(spec, condition=True, update=True)
+        else:
+            c = E.compile_request(spec, condition=True)
+        compiled.append((kind, spec, c))
+    with ctx.store.transaction() as tx:
+        if token is not None:
+            tkey = S.token_key(ctx.account, ctx.region, token)
+            raw = tx.get(tkey)
+            digest = _request_hash(req)
+            if raw is not None:
+                prev = S.loads(raw)
+                if prev["expires"] > now:
+                    if prev["hash"] != digest:
+                        raise ServiceError("IdempotentParameterMismatchException",
+                                           "Request parameters do not match the request with the same "
+                                           "ClientRequestToken that was made within the last 10 minutes")
+                    return meter.add_to(dict(prev["response"]), many=True)
+        plans = []
+        seen = set()
+        for kind, spec, c in compiled:
+            target = _table(ctx, tx, spec["TableName"])
+            schema = target.schema
+            if kind == "Put":
+                item, parts = new_item_for_put(target, spec["Item"])
+                key = schema.extract_key(item)
+            else:
+                key = schema.key_of_request(spec["Key"])
+                parts = schema.key_parts(key)
+                item = None
+            ident = (target.schema.id, parts)
+            if ident in seen:
+                raise validation("Transaction request cannot include multiple operations on one item")
+            seen.add(ident)
+            plans.append([kind, spec, c, target, key, parts, item])
+        reasons = []
+        failed = False
+        results = []
+        for kind, spec, c, target, key, parts, item in plans:
+            old = S.get_item(tx, ctx.account, ctx.region, target.schema, parts)
+            try:
+                check_condition(c, old)
+            except ConditionFailed:
+                failed = True
+                reason = {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
+                if spec.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and old:
+                    reason["Item"] = old
+                reasons.append(reason)
+                results.append(None)
+                continue
+            reasons.append({"Code": "None"})
+            if kind == "Put":
+                new = item
+            elif kind == "Delete":
+                new = None
+            elif kind == "Update":
+                new = apply_update(target, c, key, old)[0]
+            else:
+                new = old
+            results.append((old, new))
+        if failed:
+            codes = ", ".join(r["Code"] for r in reasons)
+            raise ServiceError("TransactionCanceledException",
+                               f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+                               CancellationReasons=reasons)
+        total = sum(V.item_size(r[1]) for r in results if r and r[1])
+        if total > MAX_TRANSACTION_BYTES:
+            raise validation("Transaction size has exceeded the maximum allowed size")
+        for (kind, spec, c, target, key, parts, item), (old, new) in zip(plans, results):
+            if kind == "ConditionCheck":
+                meter.read(target.name, C.read_units(V.item_size(old), True, transactional=True))
+                continue
+            if old is None and new is None:
+                meter.write(target.name, 2.0)
+                continue
+            S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, new)
+            meter.write(target.name, C.write_units(max(V.item_size(old), V.item_size(new)), transactional=True),
+                        target.schema, old, new, transactional=True)
+        response: dict = {}
+        if token is not None:
+            tx.put(S.token_key(ctx.account, ctx.region, token),
+                   S.dumps({"hash": digest, "expires": now + TOKEN_TTL, "response": response}))
+    return meter.add_to(response, many=True)
+
+
+@service.operation("TransactGetItems")
+def transact_get_items(ctx: RequestContext, req: dict) -> dict:
+    actions = req["TransactItems"]
+    meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    compiled = [E.compile_request(a["Get"], projection=True) for a in actions]
+    responses = []
+    with ctx.store.transaction() as tx:
+        seen = set()
+        plans = []
+        for a in actions:
+            spec = a["Get"]
+            target = _table(ctx, tx, spec["TableName"])
+            key = target.schema.key_of_request(spec["Key"])
+            parts = target.schema.key_parts(key)
+            ident = (target.schema.id, parts)
+            if ident in seen:
+                raise validation("Transaction request cannot include multiple operations on one item")
+            seen.add(ident)
+            plans.append((target, parts))
+        for (target, parts), c in zip(plans, compiled):
+            item = S.get_item(tx, ctx.account, ctx.region, target.schema, parts)
+            meter.read(target.name, C.read_units(V.item_size(item), True, transactional=True))
+            if item is None:
+                responses.append({})
+            else:
+                responses.append({"Item": c.project(item) if c.project else item})
+    return meter.add_to({"Responses": responses}, many=True)
+
+
+__all__ = ["transact_write_items", "transact_get_items", "check_return_values"]

@@ -1,0 +1,53 @@
+"""UpdateTimeToLive / DescribeTimeToLive. Expired items are deleted by the
+background sweeper (``background.State.sweep_ttl``) driven by the server clock;
+until then an expired item is still returned, as on AWS."""
+
+from __future__ import annotations
+
+from cloudlet.services.base import RequestContext
+from cloudlet.services.dynamodb import background as B
+from cloudlet.services.dynamodb import store as S
+from cloudlet.services.dynamodb.errors import validation
+from cloudlet.services.dynamodb.service import service
+from cloudlet.services.dynamodb.tables import load_table, name_of, state
+
+
+@service.operation("UpdateTimeToLive")
+def update_time_to_live(ctx: RequestContext, req: dict) -> dict:
+    name = name_of(ctx, req["TableName"])
+    spec = req["TimeToLiveSpecification"]
+    enabled, attr = spec["Enabled"], spec["AttributeName"]
+    st = state(ctx)
+    with ctx.store.transaction() as tx:
+        record, _ = load_table(ctx, tx, name)
+        record = dict(record)
+        current = record.get("TimeToLive") or {"TimeToLiveStatus": "DISABLED"}
+        on = current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
+        if enabled and on:
+            if current.get("AttributeName") != attr:
+                raise validation("TimeToLive is active on a different AttributeName: current AttributeName is "
+                                 f"{current.get('AttributeName')}")
+            raise validation("TimeToLive is already enabled")
+        if not enabled and not on:
+            raise validation("TimeToLive is already disabled")
+        if enabled:
+            record["TimeToLive"] = {"TimeToLiveStatus": "ENABLED", "AttributeName": attr}
+            st.tables.put(tx, ctx.account, ctx.region, record)
+            B.ttl_table(tx, ctx.account, ctx.region, name, True)
+            B.backfill_ttl(tx, ctx.account, ctx.region, record)
+        else:
+            record["TimeToLive"] = {"TimeToLiveStatus": "DISABLED"}
+            st.tables.put(tx, ctx.account, ctx.region, record)
+            B.ttl_table(tx, ctx.account, ctx.region, name, False)
+            tx.delete_range(prefix=S.ttl_prefix(ctx.account, ctx.region, record["TableId"]))
+    st._on_clock()  # sweep now: items may already be expired
+    return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": attr}}
+
+
+@service.operation("DescribeTimeToLive")
+def describe_time_to_live(ctx: RequestContext, req: dict) -> dict:
+    name = name_of(ctx, req["TableName"])
+    with ctx.store.transaction() as tx:
+        record, _ = load_table(ctx, tx, name)
+    ttl = record.get("TimeToLive") or {"TimeToLiveStatus": "DISABLED"}
+    return {"TimeToLiveDescription": dict(ttl)}
