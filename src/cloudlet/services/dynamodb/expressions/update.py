@@ -89,7 +89,7 @@ class _Updater:
             if left is None or right is None:
                 return None
             x, y = av.decimal_of(left["N"]), av.decimal_of(right["N"])
-            return {"N": x - y if node.op == "-" else x + y}     # a Decimal until checked
+            return {"N": av.exact_sum(x, y, node.op == "-")}     # a Decimal until checked
         raise TypeError(f"not an update operand: {node!r}")
 
     def _typed(self, node, wanted: str, full: bool):

@@ -75,10 +75,14 @@ def format_number(d: Decimal) -> str:
     return format(d.normalize(_EXACT), "f")
 
 
+def exact_sum(x: Decimal, y: Decimal, subtract: bool = False) -> Decimal:
+    """x + y (or x - y) without rounding; not range-checked."""
+    return _EXACT.subtract(x, y) if subtract else _EXACT.add(x, y)
+
+
 def add_numbers(a: str, b: str, subtract: bool = False) -> str:
-    x, y = decimal_of(a), decimal_of(b)
-    result = _EXACT.subtract(x, y) if subtract else _EXACT.add(x, y)
-    return format_number(check_number(result))
+    """a + b (or a - b) of two number strings, checked and in canonical text."""
+    return format_number(check_number(exact_sum(decimal_of(a), decimal_of(b), subtract)))
 
 
 # ---- equality and order -------------------------------------------------------
