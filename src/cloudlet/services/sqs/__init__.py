@@ -13,8 +13,14 @@ import contextlib
 import re
 
 from cloudlet.services.base import RequestContext, Service
-from cloudlet.services.sqs.errors import QUERY_ERROR_CODES, invalid_value, missing_parameter, unknown_attribute
-from cloudlet.services.sqs.errors import invalid_parameter
+from cloudlet.services.sqs.errors import (
+    QUERY_ERROR_CODES,
+    error,
+    invalid_parameter,
+    invalid_value,
+    missing_parameter,
+    unknown_attribute,
+)
 from cloudlet.services.sqs.query_compat import QUERY_NAMES, XML_NAMESPACE
 
 service = Service("sqs")
@@ -66,6 +72,10 @@ def validation_error(operation: str, violations: list):
     (SQS API reference, Common Errors)."""
     for v in violations:
         if v.kind == "required":
+            if v.path == "entries":
+                # No entries at all (the query protocol cannot send an empty list).
+                return error("EmptyBatchRequest",
+                             f"There should be at least one {operation}RequestEntry in the request.")
             m = _MISSING_TYPE.search(v.path)
             if m:
                 return invalid_parameter(
