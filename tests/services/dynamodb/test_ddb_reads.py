@@ -1,0 +1,181 @@
+"""Query and Scan: key conditions, order, pagination, filters, Select, indexes,
+parallel scan segments."""
+
+from __future__ import annotations
+
+import pytest
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from .conftest import error_of
+
+
+@pytest.fixture
+def numbers(ddbr, make_table):
+    name = make_table(range_type="N")
+    t = ddbr.Table(name)
+    with t.batch_writer() as bw:
+        for i in range(30):
+            bw.put_item(Item={"pk": "p", "sk": i - 10, "even": i % 2 == 0, "s": f"v{i:02d}"})
+        bw.put_item(Item={"pk": "q", "sk": 0})
+    return t
+
+
+def test_key_conditions(numbers):
+    t = numbers
+    q = lambda cond, **kw: [i["sk"] for i in t.query(KeyConditionExpression=Key("pk").eq("p") & cond, **kw)["Items"]]
+    assert q(Key("sk").lt(-8)) == [-10, -9]
+    assert q(Key("sk").lte(-8)) == [-10, -9, -8]
+    assert q(Key("sk").gt(17)) == [18, 19]
+    assert q(Key("sk").gte(17)) == [17, 18, 19]
+    assert q(Key("sk").between(-1, 2)) == [-1, 0, 1, 2]
+    assert q(Key("sk").eq(3)) == [3]
+    assert q(Key("sk").between(-1, 2), ScanIndexForward=False) == [2, 1, 0, -1]
+    assert q(Key("sk").lte(-8), ScanIndexForward=False) == [-8, -9, -10]
+    all_items = t.query(KeyConditionExpression=Key("pk").eq("p"))
+    assert [i["sk"] for i in all_items["Items"]] == list(range(-10, 20))
+
+
+def test_query_pagination_and_filter(numbers):
+    t = numbers
+    got, kwargs = [], {}
+    pages = 0
+    while True:
+        page = t.query(KeyConditionExpression=Key("pk").eq("p"), FilterExpression=Attr("even").eq(True),
+                       Limit=7, **kwargs)
+        pages += 1
+        assert page["ScannedCount"] <= 7
+        got += [i["sk"] for i in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    assert got == list(range(-10, 20, 2)) and pages == 5
+    r = t.query(KeyConditionExpression=Key("pk").eq("p"), Select="COUNT", FilterExpression=Attr("s").begins_with("v1"))
+    assert r["Count"] == 10 and r["ScannedCount"] == 30 and "Items" not in r
+
+
+def test_query_errors(ddb, numbers):
+    t = numbers
+    for kw, msg in [
+        (dict(KeyConditionExpression=Key("sk").eq(1)), "Query condition missed key schema element: pk"),
+        (dict(KeyConditionExpression="pk = :a OR sk = :b", ExpressionAttributeValues={":a": "p", ":b": 1}),
+         "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: OR"),
+        (dict(KeyConditionExpression=Key("pk").eq(1)),
+         "One or more parameter values were invalid: Condition parameter type does not match schema type"),
+        (dict(KeyConditionExpression=Key("pk").eq("p"), IndexName="nope"),
+         "The table does not have the specified index: nope"),
+        (dict(KeyConditionExpression=Key("pk").eq("p"), FilterExpression=Attr("sk").eq(1)),
+         "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk"),
+        (dict(KeyConditionExpression=Key("pk").eq("p"), Select="ALL_PROJECTED_ATTRIBUTES"),
+         "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"),
+    ]:
+        with pytest.raises(ClientError) as e:
+            t.query(**kw)
+        assert error_of(e) == ("ValidationException", msg), kw
+    with pytest.raises(ClientError) as e:
+        ddb.query(TableName="no-such-table", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}})
+    assert error_of(e)[0] == "ResourceNotFoundException"
+
+
+def test_string_and_binary_order(ddbr, make_table):
+    t = ddbr.Table(make_table(range_type="S"))
+    keys = ["a", "B", "é", "aa", "", "z", "\U0001f600", "ab", "A"]
+    keys = [k for k in keys if k]
+    for k in keys:
+        t.put_item(Item={"pk": "x", "sk": k})
+    got = [i["sk"] for i in t.query(KeyConditionExpression=Key("pk").eq("x"))["Items"]]
+    assert got == sorted(keys, key=lambda s: s.encode("utf-8"))
+    got = [i["sk"] for i in t.query(KeyConditionExpression=Key("pk").eq("x") & Key("sk").begins_with("a"),
+                                    ScanIndexForward=False)["Items"]]
+    assert got == ["ab", "aa", "a"]
+    tb = ddbr.Table(make_table(range_type="B"))
+    blobs = [b"\x00", b"\xff", b"\x7f", b"\x80\x00", b"\x00\x01"]
+    for b in blobs:
+        tb.put_item(Item={"pk": "x", "sk": b})
+    got = [i["sk"].value for i in tb.query(KeyConditionExpression=Key("pk").eq("x"))["Items"]]
+    assert got == sorted(blobs)
+
+
+def test_scan_segments_cover_everything_once(ddbr, make_table):
+    t = ddbr.Table(make_table(range_type=None))
+    with t.batch_writer() as bw:
+        for i in range(300):
+            bw.put_item(Item={"pk": f"k{i}"})
+    seen = []
+    for seg in range(4):
+        kwargs = {}
+        while True:
+            page = t.scan(Segment=seg, TotalSegments=4, Limit=50, **kwargs)
+            seen += [i["pk"] for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    assert sorted(seen) == sorted(f"k{i}" for i in range(300))
+    with pytest.raises(ClientError) as e:
+        t.scan(Segment=4, TotalSegments=4)
+    assert error_of(e)[1] == ("The Segment parameter is zero-based and must be less than parameter TotalSegments: "
+                              "Segment: 4 is not less than TotalSegments: 4")
+    with pytest.raises(ClientError) as e:
+        t.scan(Segment=1)
+    assert error_of(e)[1].startswith("The TotalSegments parameter is required")
+
+
+def test_page_limit_one_megabyte(ddbr, make_table):
+    t = ddbr.Table(make_table())
+    with t.batch_writer() as bw:
+        for i in range(30):
+            bw.put_item(Item={"pk": "p", "sk": f"{i:03d}", "data": "x" * 100_000})
+    page = t.query(KeyConditionExpression=Key("pk").eq("p"))
+    assert page["Count"] < 30 and "LastEvaluatedKey" in page
+    total, pages = page["Count"], 1
+    while "LastEvaluatedKey" in page:
+        page = t.query(KeyConditionExpression=Key("pk").eq("p"), ExclusiveStartKey=page["LastEvaluatedKey"])
+        total, pages = total + page["Count"], pages + 1
+    assert total == 30 and pages == 3
+
+
+def test_indexes(ddb, ddbr):
+    import uuid
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"},
+                              {"AttributeName": "g", "AttributeType": "S"}, {"AttributeName": "n", "AttributeType": "N"}],
+        GlobalSecondaryIndexes=[{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
+                                                                      {"AttributeName": "n", "KeyType": "RANGE"}],
+                                 "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+        LocalSecondaryIndexes=[{"IndexName": "by-n", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                                     {"AttributeName": "n", "KeyType": "RANGE"}],
+                                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["extra"]}}])
+    t = ddbr.Table(name)
+    for i in range(10):
+        item = {"pk": "p", "sk": f"s{i}", "n": 10 - i, "extra": i, "other": "o"}
+        if i % 3:
+            item["g"] = "G"  # sparse GSI: items without g are not in it
+        t.put_item(Item=item)
+    with pytest.raises(ClientError) as e:
+        t.put_item(Item={"pk": "p", "sk": "bad", "g": 5})
+    assert error_of(e)[1] == "One or more parameter values were invalid: Type mismatch for Index Key g Expected: S Actual: N IndexName: by-g"
+    r = t.query(IndexName="by-g", KeyConditionExpression=Key("g").eq("G") & Key("n").gt(2))
+    assert [i["n"] for i in r["Items"]] == [3, 5, 6, 8, 9]
+    assert set(r["Items"][0]) == {"pk", "sk", "g", "n"}
+    with pytest.raises(ClientError) as e:
+        t.query(IndexName="by-g", KeyConditionExpression=Key("g").eq("G"), ConsistentRead=True)
+    assert error_of(e)[1] == "Consistent reads are not supported on global secondary indexes"
+    with pytest.raises(ClientError) as e:
+        t.query(IndexName="by-g", KeyConditionExpression=Key("g").eq("G"), Select="ALL_ATTRIBUTES")
+    assert "Select type ALL_ATTRIBUTES is not supported for global secondary index by-g" in error_of(e)[1]
+    r = t.query(IndexName="by-n", KeyConditionExpression=Key("pk").eq("p"), ScanIndexForward=False, Limit=3)
+    assert [i["n"] for i in r["Items"]] == [10, 9, 8] and set(r["Items"][0]) == {"pk", "sk", "n", "extra"}
+    assert set(r["LastEvaluatedKey"]) == {"pk", "sk", "n"}
+    r2 = t.query(IndexName="by-n", KeyConditionExpression=Key("pk").eq("p"), ScanIndexForward=False,
+                 ExclusiveStartKey=r["LastEvaluatedKey"])
+    assert [i["n"] for i in r2["Items"]] == [7, 6, 5, 4, 3, 2, 1]
+    # LSI: attributes outside the projection are fetched from the table
+    r = t.query(IndexName="by-n", KeyConditionExpression=Key("pk").eq("p") & Key("n").eq(1), Select="ALL_ATTRIBUTES")
+    assert r["Items"][0]["other"] == "o"
+    assert t.scan(IndexName="by-g")["Count"] == 6
+    t.update_item(Key={"pk": "p", "sk": "s1"}, UpdateExpression="REMOVE g")
+    assert t.scan(IndexName="by-g")["Count"] == 5
+    ddb.delete_table(TableName=name)
