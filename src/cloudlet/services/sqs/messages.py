@@ -156,7 +156,7 @@ def _take(data: store.QueueData, redrive: _Redrive, msg: Message, now: int, visi
         return False
     if redrive.should_move(msg):
         data.remove(msg)
-        redrive.dlq.insert_moved(msg, now, data.queue.arn)
+        redrive.dlq.insert_moved(msg, now, data.queue.arn, keep_receives=True)
         redrive.moved = True
         return False
     data.deliver(msg, now, visibility_ms, secrets.token_hex(8))

@@ -179,7 +179,7 @@ def _advance(tx, task: dict, now: int, touched: set[tuple]) -> None:
                 task["failure"] = "The original source queue of a message does not exist."
                 return
             src.remove(msg)
-            store.QueueData(tx, target).insert_moved(msg, now, None)
+            store.QueueData(tx, target).insert_moved(msg, now, None, keep_receives=False)
             touched.add(queue_key(target.account, target.region, target.name))
             moved += 1
             if moved >= budget:

@@ -44,6 +44,8 @@ def create_queue(ctx: RequestContext, req: dict) -> dict:
                         "create another queue with the same name.")
         queue = new_queue(ctx.account, ctx.region, name, attrs, tags, now, lookup)
         store.save_queue(tx, queue)
+        if deleted is not None:
+            tx.delete(store.deleted_key(ctx.account, ctx.region, name))
     return {"QueueUrl": url_of(ctx, queue)}
 
 

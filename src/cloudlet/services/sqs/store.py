@@ -211,19 +211,25 @@ class QueueData:
         self.insert(msg)
         return msg
 
-    def insert_moved(self, msg: Message, now_ms: int, dlq_source: str | None) -> Message:
-        """A copy of ``msg`` (from another queue) as a new, never-received message here."""
+    def insert_moved(self, msg: Message, now_ms: int, dlq_source: str | None, keep_receives: bool) -> Message:
+        """A copy of ``msg`` (from another queue) as a new message here, visible now.
+
+        A redrive to the dead-letter queue keeps the receive count (ApproximateReceiveCount
+        counts receives "across all queues", API reference ReceiveMessage); a move task
+        back out of it starts the count afresh.
+        """
         seq = self.next_seq()
         moved = Message(
             seq=seq, id=msg.id, body=msg.body, md5_body=msg.md5_body, attrs=msg.attrs, md5_attrs=msg.md5_attrs,
             trace=msg.trace, md5_sys=msg.md5_sys, sent_ms=msg.sent_ms, sender=msg.sender,
-            group=msg.group if self.queue.fifo or msg.group else None,
+            group=msg.group or ("default" if self.queue.fifo else None),
             dedup=msg.dedup if self.queue.fifo else None,
             seqnum=sequence_number(seq) if self.queue.fifo else None,
             visible_at=now_ms, dlq_source=dlq_source,
         )
-        if self.queue.fifo and moved.group is None:
-            moved.group = "default"
+        if keep_receives:
+            moved.receive_count = msg.receive_count
+            moved.first_receive_ms = msg.first_receive_ms
         self.insert(moved)
         return moved
 
