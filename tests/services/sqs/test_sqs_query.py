@@ -219,3 +219,58 @@ def test_permissions_and_move_tasks_over_query(query, unique_name):
     assert len(entries) == 1 and text(entries[0], "q:SourceArn") == dlq_arn
     status, root = query("CancelMessageMoveTask", TaskHandle="bm90LWEtaGFuZGxl")
     assert (status, error_of(root)[1]) == (404, "ResourceNotFoundException")
+
+
+@pytest.mark.parametrize("action, params", [
+    ("GetQueueAttributes", {"AttributeName.1": "All"}),
+    ("SetQueueAttributes", {"Attribute.1.Name": "DelaySeconds", "Attribute.1.Value": "1"}),
+    ("DeleteQueue", {}),
+    ("PurgeQueue", {}),
+    ("SendMessage", {"MessageBody": "x"}),
+    ("SendMessageBatch", {"SendMessageBatchRequestEntry.1.Id": "a", "SendMessageBatchRequestEntry.1.MessageBody": "x"}),
+    ("ReceiveMessage", {}),
+    ("DeleteMessage", {"ReceiptHandle": "x"}),
+    ("DeleteMessageBatch", {"DeleteMessageBatchRequestEntry.1.Id": "a",
+                            "DeleteMessageBatchRequestEntry.1.ReceiptHandle": "x"}),
+    ("ChangeMessageVisibility", {"ReceiptHandle": "x", "VisibilityTimeout": "1"}),
+    ("ChangeMessageVisibilityBatch", {"ChangeMessageVisibilityBatchRequestEntry.1.Id": "a",
+                                      "ChangeMessageVisibilityBatchRequestEntry.1.ReceiptHandle": "x",
+                                      "ChangeMessageVisibilityBatchRequestEntry.1.VisibilityTimeout": "1"}),
+    ("TagQueue", {"Tag.1.Key": "a", "Tag.1.Value": "b"}),
+    ("UntagQueue", {"TagKey.1": "a"}),
+    ("ListQueueTags", {}),
+    ("AddPermission", {"Label": "l", "AWSAccountId.1": "111122223333", "ActionName.1": "SendMessage"}),
+    ("RemovePermission", {"Label": "l"}),
+    ("ListDeadLetterSourceQueues", {}),
+])
+def test_missing_queue_over_query(query, action, params):
+    status, root = query(action, path="/000000000000/no-such-queue-here", **params)
+    assert (status, error_of(root)[1]) == (400, "AWS.SimpleQueueService.NonExistentQueue")
+    status, root = query(action, **params)  # no queue at all: the parameter is missing
+    assert (status, error_of(root)[1]) == (400, "MissingParameter")
+
+
+def test_queue_changes_over_query(query, unique_name):
+    url = create(query, unique_name("qry"))
+    status, _ = query("SetQueueAttributes", QueueUrl=url, **{"Attribute.1.Name": "VisibilityTimeout",
+                                                              "Attribute.1.Value": "99"})
+    assert status == 200
+    status, root = query("SetQueueAttributes", QueueUrl=url, **{"Attribute.1.Name": "VisibilityTimeout",
+                                                                 "Attribute.1.Value": "-5"})
+    assert (status, error_of(root)[1]) == (400, "InvalidAttributeValue")
+    status, root = query("GetQueueAttributes", QueueUrl=url, **{"AttributeName.1": "VisibilityTimeout"})
+    assert text(root, "q:GetQueueAttributesResult/q:Attribute/q:Value") == "99"
+    assert query("TagQueue", QueueUrl=url, **{"Tag.1.Key": "a", "Tag.1.Value": "1", "Tag.2.Key": "b",
+                                              "Tag.2.Value": "2"})[0] == 200
+    assert query("UntagQueue", QueueUrl=url, **{"TagKey.1": "a"})[0] == 200
+    status, root = query("ListQueueTags", QueueUrl=url)
+    assert {text(t, "q:Key"): text(t, "q:Value") for t in root.findall("q:ListQueueTagsResult/q:Tag", NS)} == {"b": "2"}
+    query("SendMessage", QueueUrl=url, MessageBody="m")
+    status, root = query("ReceiveMessage", QueueUrl=url, VisibilityTimeout="5")
+    handle = text(root, "q:ReceiveMessageResult/q:Message/q:ReceiptHandle")
+    assert query("ChangeMessageVisibility", QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout="0")[0] == 200
+    status, root = query("ChangeMessageVisibility", QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout="10")
+    assert (status, error_of(root)[1]) == (400, "AWS.SimpleQueueService.MessageNotInflight")
+    assert query("DeleteQueue", QueueUrl=url)[0] == 200
+    status, root = query("GetQueueUrl", QueueName=url.rsplit("/", 1)[1])
+    assert (status, error_of(root)[1]) == (400, "AWS.SimpleQueueService.NonExistentQueue")
