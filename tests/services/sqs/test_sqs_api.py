@@ -231,6 +231,17 @@ def test_message_attribute_name_filters(sqs, queue):
     assert names(MessageAttributeNames=["a", "foo.baz"]) == ["a", "foo.baz"]
     [m] = sqs.receive_message(QueueUrl=url, AttributeNames=["SentTimestamp"])["Messages"]
     assert list(m["Attributes"]) == ["SentTimestamp"]
+    # Queue attribute names in AttributeNames ask for nothing; unknown names are errors.
+    [m] = sqs.receive_message(QueueUrl=url, AttributeNames=["SqsManagedSseEnabled", "ApproximateReceiveCount"],
+                              MessageSystemAttributeNames=["SenderId"])["Messages"]
+    assert sorted(m["Attributes"]) == ["ApproximateReceiveCount", "SenderId"]
+
+
+def test_unknown_message_system_attribute(raw_sqs, queue):
+    url = queue()
+    e = fails(lambda: raw_sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["Bogus"]),
+              "InvalidAttributeName")
+    assert e.response["Error"]["Message"] == "Unknown Attribute Bogus."
 
 
 def test_send_errors(sqs, raw_sqs, queue):

@@ -21,6 +21,8 @@ from cloudlet.services.sqs.errors import (
     missing_parameter,
     unknown_attribute,
 )
+from cloudlet.services.sqs.message import SYSTEM_ATTRIBUTES
+from cloudlet.services.sqs.models import READ_ONLY, SETTABLE
 from cloudlet.services.sqs.query_compat import QUERY_NAMES, XML_NAMESPACE
 
 service = Service("sqs")
@@ -54,6 +56,9 @@ def preprocess(ctx: RequestContext, req: dict) -> None:
         names = req.get("AttributeNames")
         if isinstance(names, list) and all(isinstance(n, str) for n in names):
             del req["AttributeNames"]
+            # Queue attribute names there (the documented list even shows
+            # SqsManagedSseEnabled) ask for nothing a message has: ignored.
+            names = [n for n in names if n in SYSTEM_ATTRIBUTES or n == "All" or n not in SETTABLE + READ_ONLY]
             extra = req.get("MessageSystemAttributeNames")
             if extra is None:
                 req["MessageSystemAttributeNames"] = names
