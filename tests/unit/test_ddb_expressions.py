@@ -888,3 +888,26 @@ def test_reserved_words_list():
     for word in ("ABORT", "STATUS", "NAME", "DATA", "ZONE", "SIZE", "COMMENT", "TTL", "FLATTERN"):
         assert word in ex.RESERVED_WORDS
     assert ex.is_reserved("status") and ex.is_reserved("Timestamp") and not ex.is_reserved("statuses")
+
+
+def test_updated_paths_resolve_placeholders():
+    ast = ex.parse_update_expression("SET #k = :v, m.x = :v REMOVE l[2] ADD n :one")
+    assert ex.updated_paths(ast, {"#k": "pk"}) == [
+        ("SET", ("pk",)), ("SET", ("m", "x")), ("REMOVE", ("l", 2)), ("ADD", ("n",))]
+
+
+@pytest.mark.parametrize("expr", [
+    "(" * 300 + "a = :v" + ")" * 300,
+    "(" * 2000 + "a",
+    "NOT " * 1000 + "a = :v",
+    "(" * 1000 + "a" + ")" * 1000 + " = :v",
+])
+def test_absurd_nesting_is_a_validation_error_not_a_crash(expr):
+    assert message(cond, expr, values={":v": S("x")}) == (
+        "Invalid ConditionExpression: The expression is nested too deeply")
+
+
+def test_reasonable_nesting_works():
+    expr = "(a = :v AND " * 60 + "a = :v" + ")" * 60
+    assert cond(expr, item={"a": S("x")}, values={":v": S("x")}) is True
+    assert cond("NOT " * 100 + "a = :v", item={"a": S("x")}, values={":v": S("x")}) is True

@@ -30,7 +30,7 @@ from cloudlet.services.dynamodb.expressions.parser import (
     parse_update_expression,
 )
 from cloudlet.services.dynamodb.expressions.reserved import RESERVED_WORDS, is_reserved
-from cloudlet.services.dynamodb.expressions.update import apply_update
+from cloudlet.services.dynamodb.expressions.update import apply_update, updated_paths
 from cloudlet.services.dynamodb.expressions.validate import (
     Usage, check_expressions, check_placeholder_maps, check_request_expressions, check_unused,
     resolve_path, validate_expression,
@@ -42,7 +42,7 @@ __all__ = [
     "parse_key_condition_expression", "parse_update_expression", "parse_projection_expression",
     "validate_expression", "check_request_expressions", "check_expressions", "check_placeholder_maps",
     "check_unused", "Usage", "resolve_path",
-    "evaluate_condition", "apply_update", "project", "projection_paths", "get_path",
+    "evaluate_condition", "apply_update", "updated_paths", "project", "projection_paths", "get_path",
     "parse_key_condition", "KeyCondition", "range_matches", "check_filter_keys",
     "RESERVED_WORDS", "is_reserved",
 ]

@@ -13,6 +13,7 @@ from cloudlet.services.dynamodb.expressions import values as av
 from cloudlet.services.dynamodb.expressions.nodes import (
     And, Between, Call, Compare, Condition, In, Not, Or, Path, Projection, Value,
 )
+from cloudlet.services.dynamodb.expressions.parser import too_deep
 from cloudlet.services.dynamodb.expressions.validate import resolve_path, value_of
 
 
@@ -108,7 +109,10 @@ def evaluate_condition(ast, item: dict | None, names=None, values=None) -> bool:
         label, root = ast.label, ast.root
     else:
         label, root = "ConditionExpression", ast
-    return _Run(label, item or {}, names, values).holds(root)
+    try:
+        return _Run(label, item or {}, names, values).holds(root)
+    except RecursionError:
+        raise too_deep(label) from None
 
 
 # ---- projections ----------------------------------------------------------------------

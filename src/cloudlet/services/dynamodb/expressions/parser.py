@@ -368,18 +368,26 @@ def parse_expression(label: str, text: str):
         else:
             result = Condition(label, unwrap(parser.condition()))
         parser.end()
+        if label == UPDATE:
+            _check_update(label, result.clauses)
+        elif label == PROJECTION:
+            for path in result.paths:
+                _check_path(label, path)
+        else:
+            _check_condition_node(label, result.root, "condition")
     except ExpressionSyntaxError as e:
         raise invalid(label, e.detail()) from None
     except _RedundantParens:
         raise invalid(label, "The expression has redundant parentheses;") from None
-    if label == UPDATE:
-        _check_update(label, result.clauses)
-    elif label == PROJECTION:
-        for path in result.paths:
-            _check_path(label, path)
-    else:
-        _check_condition_node(label, result.root, "condition")
+    except RecursionError:
+        raise too_deep(label) from None
     return result
+
+
+def too_deep(label: str):
+    """Hundreds of nested parentheses / NOTs exhaust Python's stack. AWS's
+    answer to such an expression is unknown: this message is cloudlet's own."""
+    return invalid(label, "The expression is nested too deeply")
 
 
 def parse_condition_expression(text: str) -> Condition:

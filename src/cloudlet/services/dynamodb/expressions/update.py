@@ -23,9 +23,7 @@ from __future__ import annotations
 from cloudlet.protocol.errors import ValidationException
 from cloudlet.services.dynamodb.expressions import values as av
 from cloudlet.services.dynamodb.expressions.evaluator import get_path, project
-from cloudlet.services.dynamodb.expressions.nodes import (
-    AddAction, Arith, Call, DeleteAction, Path, RemoveAction, SetAction, Update, Value,
-)
+from cloudlet.services.dynamodb.expressions.nodes import Arith, Call, Path, RemoveAction, Update, Value
 from cloudlet.services.dynamodb.expressions.validate import resolve_path, value_of
 
 INVALID_PATH = "The document path provided in the update expression is invalid for update"
@@ -194,6 +192,12 @@ class _Updater:
         return out
 
 
+def updated_paths(ast: Update, names=None) -> list[tuple[str, tuple]]:
+    """(keyword, resolved path) of every action, in written order; e.g. for
+    refusing updates of key attributes before applying."""
+    return [(keyword, resolve_path(action.path, names, ast.label)) for keyword, action in ast.actions()]
+
+
 def apply_update(ast: Update, item: dict | None, names=None, values=None):
     """Apply a parsed UpdateExpression to ``item`` (not modified; None or {}
     for an item that doesn't exist yet — the caller adds its key attributes).
@@ -211,5 +215,4 @@ def apply_update(ast: Update, item: dict | None, names=None, values=None):
     return new_item, project(item, all_paths), project(new_item, kept_paths)
 
 
-__all__ = ["apply_update", "INVALID_PATH", "WRONG_TYPE", "MISSING",
-           "SetAction", "RemoveAction", "AddAction", "DeleteAction"]
+__all__ = ["apply_update", "updated_paths", "INVALID_PATH", "WRONG_TYPE", "MISSING"]

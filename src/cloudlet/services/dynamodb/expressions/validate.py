@@ -19,7 +19,7 @@ from cloudlet.services.dynamodb.expressions.nodes import (
     Projection, SetAction, Update, Value, path_text, walk,
 )
 from cloudlet.services.dynamodb.expressions.parser import (
-    ALL_FUNCTIONS, CONDITION, FILTER, KEY_CONDITION, PROJECTION, UPDATE, parse_expression,
+    ALL_FUNCTIONS, CONDITION, FILTER, KEY_CONDITION, PROJECTION, UPDATE, parse_expression, too_deep,
 )
 from cloudlet.services.dynamodb.expressions.tokenizer import invalid
 from cloudlet.services.dynamodb.expressions.values import TYPE_NAMES, compare, type_of
@@ -249,7 +249,10 @@ def validate_expression(ast, names=None, values=None, usage: Usage | None = None
     usage = usage if usage is not None else Usage()
     checker = _Checker(ast.label, names, values, usage)
     if isinstance(ast, Condition):
-        checker.visit(ast.root)
+        try:
+            checker.visit(ast.root)
+        except RecursionError:
+            raise too_deep(ast.label) from None
     elif isinstance(ast, Projection):
         resolved = [resolve_path(p, names, ast.label, usage) for p in ast.paths]
         check_overlaps(ast.label, resolved)
