@@ -27,11 +27,11 @@ from cloudlet.services.sqs.models import (
     MAX_WAIT_SECONDS,
     Queue,
 )
-from cloudlet.services.sqs.runtime import queue_key, runtime
+from cloudlet.services.sqs.runtime import runtime, waiter_key
 
 
 def _key(queue: Queue) -> tuple:
-    return queue_key(queue.account, queue.region, queue.name)
+    return waiter_key(queue.account, queue.region, queue.name)
 
 
 # ---------------------------------------------------------------- sending

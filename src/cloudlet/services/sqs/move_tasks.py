@@ -19,7 +19,7 @@ from cloudlet.services.sqs import service, store
 from cloudlet.services.sqs.common import now_ms
 from cloudlet.services.sqs.errors import error, invalid_parameter, invalid_value
 from cloudlet.services.sqs.models import Queue, parse_arn
-from cloudlet.services.sqs.runtime import queue_key, runtime
+from cloudlet.services.sqs.runtime import runtime, waiter_key
 
 log = logging.getLogger("cloudlet.sqs")
 
@@ -180,7 +180,7 @@ def _advance(tx, task: dict, now: int, touched: set[tuple]) -> None:
                 return
             src.remove(msg)
             store.QueueData(tx, target).insert_moved(msg, now, None, keep_receives=False)
-            touched.add(queue_key(target.account, target.region, target.name))
+            touched.add(waiter_key(target.account, target.region, target.name))
             moved += 1
             if moved >= budget:
                 break

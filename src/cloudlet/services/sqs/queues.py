@@ -19,7 +19,7 @@ from cloudlet.services.sqs.models import (
     set_attributes,
     visible_attributes,
 )
-from cloudlet.services.sqs.runtime import queue_key, runtime
+from cloudlet.services.sqs.runtime import runtime, waiter_key
 
 
 @service.operation("CreateQueue")
@@ -54,7 +54,7 @@ def delete_queue(ctx: RequestContext, req: dict) -> dict:
     with ctx.store.transaction() as tx:
         queue = get_queue(tx, ctx, req["QueueUrl"])
         store.delete_queue(tx, queue, ctx.clock.now())
-    runtime(ctx.app).notify(queue_key(queue.account, queue.region, queue.name))
+    runtime(ctx.app).notify(waiter_key(queue.account, queue.region, queue.name))
     return {}
 
 

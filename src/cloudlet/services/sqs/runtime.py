@@ -65,5 +65,5 @@ def runtime(app) -> Runtime:
     return rt
 
 
-def queue_key(account: str, region: str, name: str) -> tuple:
+def waiter_key(account: str, region: str, name: str) -> tuple:
     return (account, region, name)
