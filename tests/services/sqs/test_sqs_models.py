@@ -337,8 +337,10 @@ def test_check_send_fifo():
         check_send(f, {"MessageBody": "x", "MessageGroupId": "g"})
     assert "ContentBasedDeduplication" in e.value.message
     with pytest.raises(ServiceError) as e:
-        check_send(f, {"MessageBody": "x", "MessageGroupId": "g", "MessageDeduplicationId": "d", "DelaySeconds": 0})
+        check_send(f, {"MessageBody": "x", "MessageGroupId": "g", "MessageDeduplicationId": "d", "DelaySeconds": 5})
     assert "not valid for this queue type" in e.value.message
+    assert check_send(f, {"MessageBody": "x", "MessageGroupId": "g", "MessageDeduplicationId": "d",
+                          "DelaySeconds": 0}).delay == 0
     cbd = make("c.fifo", {"FifoQueue": "true", "ContentBasedDeduplication": "true"})
     out = check_send(cbd, {"MessageBody": "body", "MessageGroupId": "g"})
     assert out.dedup == hashlib.sha256(b"body").hexdigest()

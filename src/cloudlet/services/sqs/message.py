@@ -198,8 +198,8 @@ def check_send(queue: Queue, req: dict) -> Outgoing:
         raise error("InvalidMessageContents", INVALID_CHARS_TEXT)
     delay = req.get("DelaySeconds")
     if delay is not None:
-        if queue.fifo:
-            # FIFO queues only have a queue-level delay.
+        if queue.fifo and delay != 0:
+            # FIFO queues only have a queue-level delay (an explicit 0 asks for nothing).
             raise invalid_value("DelaySeconds", delay, "The request include parameter that is not valid for this queue type.")
         if not 0 <= delay <= MAX_DELAY_SECONDS:
             raise invalid_value("DelaySeconds", delay, f"DelaySeconds must be >= 0 and <= {MAX_DELAY_SECONDS}.")
@@ -233,7 +233,9 @@ def check_send(queue: Queue, req: dict) -> Outgoing:
         if group is not None and not _FIFO_TOKEN.fullmatch(group):
             raise invalid_value("MessageGroupId", group, "MessageGroupId can only include alphanumeric and "
                                 "punctuation characters. 1 to 128 in length.")
-    return Outgoing(body, clean_attributes(attrs), trace, queue.delay_seconds if delay is None else delay,
+    if delay is None or queue.fifo:
+        delay = queue.delay_seconds
+    return Outgoing(body, clean_attributes(attrs), trace, delay,
                     group, dedup)
 
 
