@@ -12,7 +12,6 @@ Numbers are strings of decimals; they are compared and computed as
 from __future__ import annotations
 
 import base64
-import copy
 import decimal
 from decimal import Decimal
 
@@ -194,5 +193,13 @@ def set_difference(a, b):
     return {t: [m for m in a[t] if not any(equal({t[0]: m}, {t[0]: x}) for x in b[t])]}
 
 
-def clone(av):
-    return copy.deepcopy(av)
+def clone(value):
+    """A deep copy of an AttributeValue / item (dicts and lists; the leaves
+    are immutable str / bytes / bool)."""
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clone(v) for v in value]
+    if isinstance(value, bytearray):
+        return bytes(value)
+    return value
