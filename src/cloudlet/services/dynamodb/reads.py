@@ -9,8 +9,6 @@ then -- as DynamoDB does, even when nothing follows.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb import capacity as C
 from cloudlet.services.dynamodb import exprs as E
@@ -331,4 +329,3 @@ def segment_of(part) -> int:
     return int.from_bytes(S.bucket(part), "big")
 
 
-__all__ = ["query", "scan", "segment_of", "Decimal"]

@@ -13,9 +13,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from cloudlet.protocol.validate import Violation, format_value, validation_message
+from cloudlet.protocol.validate import Violation, validation_message
 from cloudlet.services.dynamodb import values as V
-from cloudlet.services.dynamodb.errors import INVALID, invalid, key_mismatch, validation
+from cloudlet.services.dynamodb.errors import invalid, key_mismatch, validation
 
 MAX_GSI = 20
 MAX_LSI = 5
@@ -45,10 +45,12 @@ def table_name_of(value: str, account: str, region: str, member: str = "tableNam
         parts = value.split(":", 5)
         if len(parts) != 6 or parts[2] != "dynamodb" or not parts[5].startswith("table/"):
             raise validation(f"Invalid TableArn: {value}")
+        name = check_table_name(parts[5].split("/")[1], member)
         if parts[3] != region or parts[4] != account:
-            # A table in another account/region: not reachable here.
-            return "/".join(parts[5].split("/")[1:2]) + "\x00foreign"
-        return check_table_name(parts[5].split("/")[1], member)
+            # A table of another account/region is not reachable from here:
+            # a name no table can have (the pattern excludes spaces) -> not found.
+            return name + " (" + parts[4] + "/" + parts[3] + ")"
+        return name
     return check_table_name(value, member)
 
 

@@ -81,8 +81,8 @@ def delete_table(ctx: RequestContext, req: dict) -> dict:
         if status == "DELETING":
             raise resource_in_use(f"Attempt to change a resource which is still in use: Table is being deleted: {name}")
         if record.get("DeletionProtectionEnabled"):
-            raise validation(f"Resource cannot be deleted as it is currently protected against deletion. "
-                             f"Disable deletion protection first.")
+            raise validation("Resource cannot be deleted as it is currently protected against deletion. "
+                             "Disable deletion protection first.")
         record = dict(record)
         record["TableStatus"] = "DELETING"
         st.tables.put(tx, ctx.account, ctx.region, record)
