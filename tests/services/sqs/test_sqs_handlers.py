@@ -497,3 +497,26 @@ def test_permissions(sqs):
     assert policy["Statement"][0]["Sid"] == "L"
     sqs("RemovePermission", QueueUrl=url, Label="L")
     assert sqs("GetQueueAttributes", QueueUrl=url, AttributeNames=["Policy"]) == {}
+
+
+def test_dead_letter_source_queues_pages(sqs):
+    dlq = sqs.queue("dlq")
+    arn = sqs("GetQueueAttributes", QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 3})
+    sources = [sqs.queue(f"src{i}", RedrivePolicy=policy) for i in range(5)]
+    sqs.queue("unrelated")
+    page = sqs("ListDeadLetterSourceQueues", QueueUrl=dlq, MaxResults=2)
+    got = page["queueUrls"]
+    while "NextToken" in page:
+        page = sqs("ListDeadLetterSourceQueues", QueueUrl=dlq, MaxResults=2, NextToken=page["NextToken"])
+        got += page["queueUrls"]
+    assert got == sources
+    assert sqs("ListDeadLetterSourceQueues", QueueUrl=sources[0]) == {"queueUrls": []}
+
+
+def test_counts_ignore_every_expired_message(sqs):
+    url = sqs.queue(MessageRetentionPeriod=60)
+    for start in range(0, 1500, 10):
+        sqs("SendMessageBatch", QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": "x"} for i in range(10)])
+    sqs.advance(61)
+    assert sqs.counts(url) == (0, 0, 0)

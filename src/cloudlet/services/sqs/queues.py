@@ -114,7 +114,8 @@ def get_queue_attributes(ctx: RequestContext, req: dict) -> dict:
         counts = (0, 0, 0)
         if "All" in names or any(n.startswith("ApproximateNumberOfMessages") for n in names):
             data = store.QueueData(tx, queue)
-            data.sweep(now)
+            while data.sweep(now) >= store.SWEEP_BATCH:  # expired messages do not count
+                pass
             counts = data.counts(now)
     attrs = visible_attributes(queue, names, counts)
     return {"Attributes": attrs} if attrs else {}

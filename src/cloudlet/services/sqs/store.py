@@ -33,6 +33,7 @@ from cloudlet.services.sqs.message import Message, md5_hex, md5_of_attributes, s
 from cloudlet.services.sqs.models import DEDUP_WINDOW_SECONDS, Queue
 
 _PAGE = 64
+SWEEP_BATCH = 1000  # expired messages dropped per sweep call
 
 
 def queue_key(account: str, region: str, name: str) -> tuple:
@@ -273,7 +274,7 @@ class QueueData:
     def expired(self, msg: Message, now_ms: int) -> bool:
         return msg.sent_ms + self.queue.retention * 1000 <= now_ms
 
-    def sweep(self, now_ms: int, limit: int = 1000) -> int:
+    def sweep(self, now_ms: int, limit: int = SWEEP_BATCH) -> int:
         """Drop messages past the retention period and expired deduplication records."""
         removed = 0
         cutoff = now_ms - self.queue.retention * 1000
