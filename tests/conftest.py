@@ -30,9 +30,11 @@ def free_port() -> int:
 class ServerProcess:
     """A ``cloudlet serve`` child process; ``start``/``kill``/``stop``/``restart``."""
 
-    def __init__(self, data_dir: str | None = None, extra_args: list[str] | None = None):
+    def __init__(self, data_dir: str | None = None, extra_args: list[str] | None = None,
+                 env: dict[str, str] | None = None):
         self.data_dir = data_dir
         self.extra_args = extra_args or []
+        self.extra_env = env or {}
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -45,6 +47,7 @@ class ServerProcess:
         args += ["--data-dir", self.data_dir] if self.data_dir else ["--in-memory"]
         args += self.extra_args
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDLET_")}
+        env.update(self.extra_env)
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="keep state in memory only (lost on exit)")
     serve.add_argument("--default-account", default=_env("CLOUDLET_DEFAULT_ACCOUNT", "000000000000"),
                        help="account for access keys that are not 12-digit ids (env CLOUDLET_DEFAULT_ACCOUNT)")
+    serve.add_argument("--kinesis-throttle", action="store_true",
+                       default=_env("CLOUDLET_KINESIS_THROTTLE", "") in ("1", "true"),
+                       help="enforce Kinesis per-shard write/read limits (env CLOUDLET_KINESIS_THROTTLE=1)")
     serve.add_argument("--log-level", default=_env("CLOUDLET_LOG_LEVEL", "info"),
                        choices=["debug", "info", "warning", "error"], help="log level (default info)")
     return parser
@@ -57,6 +60,7 @@ def serve(args) -> int:
         in_memory=args.in_memory,
         default_account=args.default_account,
         log_level=args.log_level,
+        kinesis_throttle=args.kinesis_throttle,
     )
     try:
         import uvloop

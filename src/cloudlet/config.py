@@ -13,3 +13,5 @@ class Config:
     in_memory: bool = False
     default_account: str = "000000000000"
     log_level: str = "info"
+    # Kinesis per-shard throughput limits (ProvisionedThroughputExceededException), off by default.
+    kinesis_throttle: bool = False
