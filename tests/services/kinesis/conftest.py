@@ -1,0 +1,125 @@
+"""Fixtures for the Kinesis tests: a boto3 client in an account of its own per test
+(a 12-digit access key id is the account), and helpers to wait for states."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import ServerProcess, make_client
+
+
+def new_account() -> str:
+    return "".join(random.choice("0123456789") for _ in range(12))
+
+
+@pytest.fixture
+def account() -> str:
+    return new_account()
+
+
+@pytest.fixture
+def kinesis(server, account):
+    return make_client("kinesis", server.url, access_key=account)
+
+
+@pytest.fixture
+def raw(server, account):
+    """The same account, without boto3's client-side parameter checks: the server's own
+    validation answers."""
+    return make_client("kinesis", server.url, access_key=account, parameter_validation=False)
+
+
+def wait_active(client, name: str, timeout: float = 10.0) -> dict:
+    client.get_waiter("stream_exists").wait(
+        StreamName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": int(timeout / 0.1)})
+    return client.describe_stream(StreamName=name)["StreamDescription"]
+
+
+def wait_status(client, name: str, status: str = "ACTIVE", timeout: float = 10.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        desc = client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+        if desc["StreamStatus"] == status:
+            return desc
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} still {desc['StreamStatus']}, wanted {status}")
+        time.sleep(0.05)
+
+
+def wait_consumer(client, arn: str, status: str = "ACTIVE", timeout: float = 10.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        desc = client.describe_stream_consumer(ConsumerARN=arn)["ConsumerDescription"]
+        if desc["ConsumerStatus"] == status:
+            return desc
+        if time.monotonic() > deadline:
+            raise AssertionError(f"consumer still {desc['ConsumerStatus']}")
+        time.sleep(0.05)
+
+
+def make_stream(client, name: str, shards: int = 1, **kw) -> dict:
+    client.create_stream(StreamName=name, ShardCount=shards, **kw)
+    return wait_active(client, name)
+
+
+def error_of(call, *args, **kwargs) -> tuple[str, str]:
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    err = info.value.response["Error"]
+    return err["Code"], err["Message"]
+
+
+def read_all(client, name: str, shard_id: str, kind: str = "TRIM_HORIZON", **kw) -> list[dict]:
+    """Every record of one shard from ``kind`` up to now (or its end)."""
+    it = client.get_shard_iterator(StreamName=name, ShardId=shard_id, ShardIteratorType=kind, **kw)["ShardIterator"]
+    out = []
+    while it:
+        resp = client.get_records(ShardIterator=it)
+        out.extend(resp["Records"])
+        if not resp["Records"] and resp.get("MillisBehindLatest", 0) == 0:
+            break
+        it = resp.get("NextShardIterator")
+    return out
+
+
+class EnvServer(ServerProcess):
+    """A ``cloudlet serve`` with environment variables of its own (the shared
+    ServerProcess drops every CLOUDLET_* variable of the test process)."""
+
+    def __init__(self, env: dict[str, str], data_dir: str | None = None):
+        super().__init__(data_dir=data_dir)
+        self.env = env
+
+    def start(self, timeout: float = 15.0) -> "EnvServer":
+        args = [sys.executable, "-m", "cloudlet", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        args += ["--data-dir", self.data_dir] if self.data_dir else ["--in-memory"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDLET_")}
+        env.update(self.env)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"cloudlet exited: {self.proc.stdout.read().decode(errors='replace')}")
+            try:
+                with urllib.request.urlopen(self.url + "/_cloudlet/health", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("cloudlet did not become healthy in time")
+
+
+@pytest.fixture(scope="module")
+def own_server():
+    """A server of this module's own, for tests that move its clock."""
+    srv = ServerProcess().start()
+    yield srv
+    srv.stop()
