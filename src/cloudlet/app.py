@@ -69,8 +69,25 @@ class App:
         if not config.in_memory:
             prepare_data_dir(config.data_dir)
         self.store = storage.open_store(None if config.in_memory else config.data_dir)
+        # In-process state of each service (waiters, background tasks), by service name.
+        self.state: dict[str, object] = {}
+        self._load_clock()
+        self.clock.on_advance(self._save_clock)
         self.services = all_services()
         self.gateway = Gateway(self, self.services)
+
+    _CLOCK_KEY = ("_cloudlet", "clock_offset")
+
+    def _load_clock(self) -> None:
+        """A moved clock stays moved across restarts: deadlines stored under it keep their meaning."""
+        with self.store.transaction() as tx:
+            raw = tx.get(self._CLOCK_KEY)
+        if raw is not None:
+            self.clock.offset = float(raw.decode())
+
+    def _save_clock(self) -> None:
+        with self.store.transaction() as tx:
+            tx.put(self._CLOCK_KEY, repr(self.clock.offset).encode())
 
     async def start(self) -> None:
         for service in self.services:
@@ -88,7 +105,7 @@ class App:
 
     def reset(self) -> None:
         self.store.wipe()
-        self.clock.reset()
+        self.clock.reset()  # the wiped store holds no offset either
         for service in self.services:
             for hook in service.on_reset:
                 hook(self)

@@ -176,3 +176,10 @@ def _check_clock(server):
     assert json.loads(body)["now"] >= before + 3600
     status, _, _ = call(server.url + "/_cloudlet/clock", b'{"advance": -5}')
     assert status == 400
+
+
+def test_clock_offset_survives_restart(durable_server):
+    durable_server.advance_clock(1000)
+    durable_server.restart()
+    status, _, body = call(durable_server.url + "/_cloudlet/clock", method="GET")
+    assert json.loads(body)["offset"] >= 1000

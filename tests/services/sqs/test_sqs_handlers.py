@@ -27,7 +27,7 @@ ACCOUNT = "123456789012"
 
 class Harness:
     def __init__(self):
-        self.app = types.SimpleNamespace(store=open_store(None), clock=Clock(), config=None)
+        self.app = types.SimpleNamespace(store=open_store(None), clock=Clock(), config=None, state={})
 
     def ctx(self, op: str, account: str = ACCOUNT, region: str = "us-east-1") -> RequestContext:
         return RequestContext(app=self.app, service="sqs", operation=op, account=account, region=region,

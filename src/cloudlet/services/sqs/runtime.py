@@ -56,10 +56,9 @@ class Runtime:
 
 
 def runtime(app) -> Runtime:
-    rt = getattr(app, "_sqs_runtime", None)
+    rt = app.state.get("sqs")
     if rt is None:
-        rt = Runtime()
-        app._sqs_runtime = rt
+        rt = app.state["sqs"] = Runtime()
         # Anything waiting on a deadline re-checks when tests move the clock.
         app.clock.on_advance(rt.notify_all)
     return rt
