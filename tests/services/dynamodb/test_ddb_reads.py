@@ -59,7 +59,7 @@ def test_query_errors(ddb, numbers):
     for kw, msg in [
         (dict(KeyConditionExpression=Key("sk").eq(1)), "Query condition missed key schema element: pk"),
         (dict(KeyConditionExpression="pk = :a OR sk = :b", ExpressionAttributeValues={":a": "p", ":b": 1}),
-         "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: OR"),
+         "Invalid operator used in KeyConditionExpression: OR"),
         (dict(KeyConditionExpression=Key("pk").eq(1)),
          "One or more parameter values were invalid: Condition parameter type does not match schema type"),
         (dict(KeyConditionExpression=Key("pk").eq("p"), IndexName="nope"),
@@ -75,6 +75,81 @@ def test_query_errors(ddb, numbers):
     with pytest.raises(ClientError) as e:
         ddb.query(TableName="no-such-table", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}})
     assert error_of(e)[0] == "ResourceNotFoundException"
+
+
+def test_key_condition_messages(ddb, numbers):
+    """Key conditions go through the expression module's one implementation;
+    AWS's structural messages carry no "Invalid KeyConditionExpression:" prefix."""
+    name = numbers.name
+
+    def q(expr, values, **kw):
+        values = {k: ({"N": str(v)} if isinstance(v, int) else {"S": v}) for k, v in values.items()}
+        return ddb.query(TableName=name, KeyConditionExpression=expr, ExpressionAttributeValues=values, **kw)
+
+    for expr, values, msg in [
+        ("pk = :p OR sk = :a", {":p": "p", ":a": 1}, "Invalid operator used in KeyConditionExpression: OR"),
+        ("NOT pk = :p", {":p": "p"}, "Invalid operator used in KeyConditionExpression: NOT"),
+        ("pk IN (:p)", {":p": "p"}, "Invalid operator used in KeyConditionExpression: IN"),
+        ("pk = :p AND sk <> :a", {":p": "p", ":a": 1}, "Invalid operator used in KeyConditionExpression: <>"),
+        ("pk = :p AND contains(sk, :a)", {":p": "p", ":a": 1},
+         "Invalid operator used in KeyConditionExpression: contains"),
+        ("pk = :p AND pk = :q", {":p": "p", ":q": "q"},
+         "KeyConditionExpressions must only contain one condition per key"),
+        ("pk.x = :p", {":p": "p"}, "KeyConditionExpressions cannot have conditions on nested attributes"),
+        ("pk = :p AND size(sk) > :a", {":p": "p", ":a": 1}, "KeyConditionExpressions cannot contain nested operations"),
+        ("pk = :p AND sk BETWEEN :a AND pk", {":p": "p", ":a": 1},
+         "Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition"),
+        ("pk = :p AND begins_with(:a, sk)", {":p": "p", ":a": "x"},
+         "Invalid condition in KeyConditionExpression: begins_with operator must have the key attribute as its "
+         "first operand"),
+        (":p = :q AND pk = :p", {":p": "p", ":q": "q"},
+         "Invalid condition in KeyConditionExpression: No key attribute specified"),
+        ("pk < :p", {":p": "p"}, "Query key condition not supported"),
+        ("pk = :p AND extra = :o", {":p": "p", ":o": 1}, "Query condition missed key schema element: sk"),
+        ("pk = :p AND sk = :a AND extra = :o", {":p": "p", ":a": 1, ":o": 1}, "Conditions can be of length 1 or 2 only"),
+        ("pk = :e", {":e": ""}, "One or more parameter values are not valid. The AttributeValue for a key attribute "
+                                "cannot contain an empty string value. Key: pk"),
+        ("pk = :p AND sk = :s", {":p": "p", ":s": "1"},
+         "One or more parameter values were invalid: Condition parameter type does not match schema type"),
+        # the generic checks keep their prefix
+        ("pk = :p AND sk BETWEEN :b AND :a", {":p": "p", ":a": 1, ":b": 2},
+         "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to "
+         "lower bound; lower bound operand: AttributeValue: {N:2}, upper bound operand: AttributeValue: {N:1}"),
+        ("pk = :p AND begins_with(sk, :a)", {":p": "p", ":a": 1},
+         "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: "
+         "begins_with, operand type: N"),
+    ]:
+        with pytest.raises(ClientError) as e:
+            q(expr, values)
+        assert error_of(e) == ("ValidationException", msg), expr
+    # a reversed comparison is read with the key on the left
+    assert [int(i["sk"]["N"]) for i in q(":p = pk AND :a > sk", {":p": "p", ":a": -8})["Items"]] == [-10, -9]
+    with pytest.raises(ClientError) as e:
+        ddb.query(TableName=name)
+    assert error_of(e)[1] == "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
+
+
+def test_legacy_key_conditions(ddb, numbers):
+    name = numbers.name
+    p, n = {"S": "p"}, lambda v: {"N": str(v)}
+    r = ddb.query(TableName=name, KeyConditions={
+        "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [p]},
+        "sk": {"ComparisonOperator": "BETWEEN", "AttributeValueList": [n(-1), n(1)]}})
+    assert [int(i["sk"]["N"]) for i in r["Items"]] == [-1, 0, 1]
+    for kc, msg in [
+        ({"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [p]},
+          "sk": {"ComparisonOperator": "NE", "AttributeValueList": [n(1)]}},
+         "Attempted conditional constraint is not an indexable operation"),
+        ({"sk": {"ComparisonOperator": "EQ", "AttributeValueList": [n(1)]}},
+         "Query condition missed key schema element: pk"),
+        ({"pk": {"ComparisonOperator": "BETWEEN", "AttributeValueList": [p]}},
+         "One or more parameter values were invalid: Invalid number of argument(s) for the BETWEEN ComparisonOperator"),
+        ({"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [n(1)]}},
+         "One or more parameter values were invalid: Condition parameter type does not match schema type"),
+    ]:
+        with pytest.raises(ClientError) as e:
+            ddb.query(TableName=name, KeyConditions=kc)
+        assert error_of(e) == ("ValidationException", msg), kc
 
 
 def test_string_and_binary_order(ddbr, make_table):

@@ -20,8 +20,8 @@ from cloudlet.services.dynamodb.expressions.nodes import (
     AddAction, And, Between, Call, Clause, Compare, Condition, DeleteAction, In, Name, Not, Or, Path,
     Projection, RemoveAction, SetAction, Update, Value, walk,
 )
-from cloudlet.services.dynamodb.expressions.tokenizer import invalid as invalid_expr
-from cloudlet.services.dynamodb.expressions.validate import check_request_expressions, resolve_path, value_of
+from cloudlet.services.dynamodb.expressions.parser import KEY_CONDITION
+from cloudlet.services.dynamodb.expressions.validate import check_request_expressions, resolve_path
 
 # expression parameter -> the legacy parameters it replaces
 _LEGACY = {
@@ -45,7 +45,9 @@ class Compiled:
     projected_names: set = field(default_factory=set)
     update: Callable[[dict], tuple] | None = None
     update_names: set = field(default_factory=set)
-    key_conditions: dict | None = None
+    # (parsed KeyConditionExpression, names, values, already validated); the
+    # key schema it is checked against is only known once the table is read.
+    key_condition: tuple | None = None
 
 
 def _java_set(names: list[str]) -> str:
@@ -147,9 +149,9 @@ def compile_request(req: dict, *, condition=False, update=False, projection=Fals
     if key_condition:
         ast = parsed.get("KeyConditionExpression")
         if ast is not None:
-            out.key_conditions = key_conditions_of(ast, names, values)
+            out.key_condition = (ast, names, values, True)
         elif req.get("KeyConditions") is not None:
-            out.key_conditions = legacy_key_conditions(req["KeyConditions"])
+            out.key_condition = legacy_key_condition(req["KeyConditions"]) + (False,)
     return out
 
 
@@ -157,77 +159,9 @@ def _condition_fn(ast, names, values):
     return lambda item: EV.evaluate_condition(ast, item, names, values)
 
 
-# ---------------------------------------------------------------- key conditions
+# ---------------------------------------------------------------- legacy key conditions
 
-_KEY_OPS = {"=", "<", "<=", ">", ">="}
-
-
-def key_conditions_of(ast: Condition, names, values) -> dict:
-    label = ast.label
-    leaves = []
-
-    def flatten(node):
-        if isinstance(node, And):
-            flatten(node.left)
-            flatten(node.right)
-        elif isinstance(node, Or):
-            raise invalid_expr(label, "Invalid operator used in KeyConditionExpression: OR")
-        elif isinstance(node, Not):
-            raise invalid_expr(label, "Invalid operator used in KeyConditionExpression: NOT")
-        else:
-            leaves.append(node)
-
-    flatten(ast.root)
-    conds: dict[str, tuple] = {}
-    for leaf in leaves:
-        if isinstance(leaf, Compare):
-            op, left, right = leaf.op, leaf.left, leaf.right
-            if op not in _KEY_OPS:
-                raise invalid_expr(label, f"Invalid operator used in KeyConditionExpression: {op}")
-            if isinstance(left, Value) and isinstance(right, Path):
-                left, right = right, left
-                op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
-            if not (isinstance(left, Path) and isinstance(right, Value)):
-                raise invalid_expr(label, "Key condition must compare an attribute with a value")
-            name_ = _key_path(left, names, label)
-            vals = [_value(right, values, label)]
-        elif isinstance(leaf, Between):
-            if not (isinstance(leaf.operand, Path) and isinstance(leaf.low, Value) and isinstance(leaf.high, Value)):
-                raise invalid_expr(label, "Key condition must compare an attribute with a value")
-            op = "BETWEEN"
-            name_ = _key_path(leaf.operand, names, label)
-            vals = [_value(leaf.low, values, label), _value(leaf.high, values, label)]
-        elif isinstance(leaf, Call) and leaf.name == "begins_with":
-            if not (isinstance(leaf.args[0], Path) and isinstance(leaf.args[1], Value)):
-                raise invalid_expr(label, "Key condition must compare an attribute with a value")
-            op = "begins_with"
-            name_ = _key_path(leaf.args[0], names, label)
-            vals = [_value(leaf.args[1], values, label)]
-        elif isinstance(leaf, In):
-            raise invalid_expr(label, "Invalid operator used in KeyConditionExpression: IN")
-        elif isinstance(leaf, Call):
-            raise invalid_expr(label, f"Invalid operator used in KeyConditionExpression: {leaf.name}")
-        else:
-            raise invalid_expr(label, "Key condition must compare an attribute with a value")
-        if name_ in conds:
-            raise invalid_expr(label, "KeyConditionExpressions must only contain one condition per key")
-        conds[name_] = (op, vals)
-    return conds
-
-
-def _key_path(path: Path, names, label) -> str:
-    resolved = resolve_path(path, names, label)
-    if len(resolved) != 1:
-        raise invalid_expr(label, "KeyConditionExpressions cannot have conditions on nested attributes")
-    return resolved[0]
-
-
-def _value(node: Value, values, label):
-    return value_of(node, values, label)
-
-
-_LEGACY_KEY_OPS = {"EQ": "=", "LE": "<=", "LT": "<", "GE": ">=", "GT": ">", "BEGINS_WITH": "begins_with",
-                   "BETWEEN": "BETWEEN"}
+_LEGACY_KEY_OPS = {"EQ": "=", "LE": "<=", "LT": "<", "GE": ">=", "GT": ">"}
 _ARGS = {"EQ": 1, "NE": 1, "LE": 1, "LT": 1, "GE": 1, "GT": 1, "CONTAINS": 1, "NOT_CONTAINS": 1,
          "BEGINS_WITH": 1, "NULL": 0, "NOT_NULL": 0, "BETWEEN": 2}
 
@@ -238,16 +172,34 @@ def _arg_count(op: str, n: int) -> None:
         raise invalid(f"Invalid number of argument(s) for the {op} ComparisonOperator")
 
 
-def legacy_key_conditions(kc: dict) -> dict:
-    conds = {}
+def legacy_key_condition(kc: dict):
+    """``KeyConditions`` as a KeyConditionExpression AST plus its value map, so
+    that ``expressions.parse_key_condition`` checks both styles the same way."""
+    values: dict[str, dict] = {}
+    leaves = []
+
+    def val(av: dict) -> Value:
+        key = f":k{len(values)}"
+        values[key] = av
+        return Value(key)
+
     for name, c in kc.items():
         op = c["ComparisonOperator"]
-        vals = [V.check_value(v) for v in c.get("AttributeValueList") or ()]
-        _arg_count(op, len(vals))
-        if op not in _LEGACY_KEY_OPS:
+        args = [V.check_value(v) for v in c.get("AttributeValueList") or ()]
+        _arg_count(op, len(args))
+        path = Path((Name(name),))
+        if op in _LEGACY_KEY_OPS:
+            leaves.append(Compare(_LEGACY_KEY_OPS[op], path, val(args[0])))
+        elif op == "BEGINS_WITH":
+            leaves.append(Call("begins_with", (path, val(args[0]))))
+        elif op == "BETWEEN":
+            leaves.append(Between(path, val(args[0]), val(args[1])))
+        else:
             raise validation("Attempted conditional constraint is not an indexable operation")
-        conds[name] = (_LEGACY_KEY_OPS[op], vals)
-    return conds
+    root = leaves[0]
+    for leaf in leaves[1:]:
+        root = And(root, leaf)
+    return Condition(KEY_CONDITION, root), None, values
 
 
 # ---------------------------------------------------------------- legacy conditions

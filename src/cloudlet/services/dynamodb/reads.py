@@ -15,6 +15,7 @@ from cloudlet.services.dynamodb import exprs as E
 from cloudlet.services.dynamodb import store as S
 from cloudlet.services.dynamodb import values as V
 from cloudlet.services.dynamodb.errors import invalid, validation
+from cloudlet.services.dynamodb.expressions import parse_key_condition
 from cloudlet.services.dynamodb.items import Target, open_table
 from cloudlet.services.dynamodb.schema import Index
 from cloudlet.services.dynamodb.service import service
@@ -129,9 +130,6 @@ def _select(req: dict, source: Source, compiled: E.Compiled) -> str:
 
 # ---------------------------------------------------------------- key conditions
 
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
-
-
 def _range_bounds(prefix: tuple, cond, reverse: bool):
     """(start, end, predicate) for a sort-key condition under a partition prefix."""
     if cond is None:
@@ -158,44 +156,22 @@ def _range_bounds(prefix: tuple, cond, reverse: bool):
     return prefix + (p,), prefix + (upper,), (lambda part: part.startswith(p))
 
 
-def _key_condition(source: Source, conds: dict[str, tuple]) -> tuple:
-    """Check a parsed key condition against the source's key schema.
-
-    ``conds`` maps attribute name -> (operator, [Decimal|str|bytes values as
-    AttributeValues]). Returns (hash part, range condition or None)."""
-    hn, rn = source.hash_name, source.range_name
-    if hn not in conds:
-        raise validation(f"Query condition missed key schema element: {hn}")
-    for name in conds:
-        if name not in (hn, rn):
-            raise validation(f"Query condition missed key schema element: {rn or hn}" if rn and rn not in conds
-                             else "Query key condition not supported")
-    op, vals = conds[hn]
-    if op != "=":
-        raise validation("Query key condition not supported")
-    types = {hn: source.hash_type, rn: source.range_type}
-    for name, (op, vals) in conds.items():
-        for v in vals:
-            if V.value_type(v) != types[name]:
-                raise invalid("Condition parameter type does not match schema type")
-            if op == "begins_with" and types[name] == "N":
-                raise validation("Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
-                                 "operator or function: begins_with, operand type: N")
+def _key_condition(source: Source, compiled: E.Compiled) -> tuple:
+    """The key condition checked against the source's key schema (one
+    implementation: ``expressions.parse_key_condition``): (hash part, range
+    condition as (op, [key parts]) or None)."""
+    ast, names, values, validated = compiled.key_condition
+    schema = [{"AttributeName": source.hash_name, "KeyType": "HASH"}]
+    types = {source.hash_name: source.hash_type}
+    if source.range_name:
+        schema.append({"AttributeName": source.range_name, "KeyType": "RANGE"})
+        types[source.range_name] = source.range_type
+    kc = parse_key_condition(ast, names, values, schema, types, validated=validated)
     rc = None
-    if rn in conds:
-        op, vals = conds[rn]
-        parts = [V.key_part(v) for v in vals]
-        if op == "BETWEEN" and parts[0] > parts[1]:
-            raise validation("Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be "
-                             "greater than or equal to lower bound; lower bound operand: AttributeValue: "
-                             f"{_av_text(vals[0])}, upper bound operand: AttributeValue: {_av_text(vals[1])}")
-        rc = (op, parts)
-    return V.key_part(conds[hn][1][0]), rc
-
-
-def _av_text(av: dict) -> str:
-    (t, v), = av.items()
-    return "{%s:%s}" % (t, v if not isinstance(v, bytes) else v.hex())
+    if kc.range is not None:
+        op, _, operands = kc.range
+        rc = (op, [V.key_part(v) for v in operands])
+    return V.key_part(kc.hash[1]), rc
 
 
 # ---------------------------------------------------------------- the read loop
@@ -279,9 +255,9 @@ def query(ctx: RequestContext, req: dict) -> dict:
     with ctx.store.transaction() as tx:
         source = _source(ctx, tx, req)
         select = _select(req, source, compiled)
-        if compiled.key_conditions is None:
+        if compiled.key_condition is None:
             raise validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
-        hk, rc = _key_condition(source, compiled.key_conditions)
+        hk, rc = _key_condition(source, compiled)
         if compiled.filter_names and compiled.filter_names & {source.hash_name, source.range_name}:
             bad = next(n for n in (source.hash_name, source.range_name) if n in compiled.filter_names)
             if req.get("FilterExpression") is not None:

@@ -146,7 +146,7 @@ class _Shape:
 
 
 def parse_key_condition(expression, names=None, values=None, key_schema=None, attribute_types=None,
-                        *, check_unused_placeholders: bool = False) -> KeyCondition:
+                        *, check_unused_placeholders: bool = False, validated: bool = False) -> KeyCondition:
     """Parse and check a KeyConditionExpression for a table/index key schema.
 
     ``expression``: the text (or an already parsed KeyConditionExpression).
@@ -155,12 +155,15 @@ def parse_key_condition(expression, names=None, values=None, key_schema=None, at
     given, values of the wrong type are refused as AWS does.
     Placeholders unused by the key condition alone are only reported with
     ``check_unused_placeholders`` (a Query checks them across all its
-    expressions: use check_request_expressions first)."""
+    expressions: use check_request_expressions first). ``validated``: the
+    parsed expression has already been through check_request_expressions with
+    these maps (skips checking it again)."""
     ast = expression if isinstance(expression, Condition) else parse_expression(KEY_CONDITION, expression)
-    usage = Usage()
-    validate_expression(ast, names, values, usage)
-    if check_unused_placeholders:
-        check_unused(names, values, usage)
+    if not validated:
+        usage = Usage()
+        validate_expression(ast, names, values, usage)
+        if check_unused_placeholders:
+            check_unused(names, values, usage)
     shape = _Shape(names, values)
     shape.visit(ast.root)
     conditions = shape.conditions
