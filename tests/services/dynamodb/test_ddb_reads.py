@@ -254,3 +254,73 @@ def test_indexes(ddb, ddbr):
     t.update_item(Key={"pk": "p", "sk": "s1"}, UpdateExpression="REMOVE g")
     assert t.scan(IndexName="by-g")["Count"] == 5
     ddb.delete_table(TableName=name)
+
+
+@pytest.fixture
+def indexed(ddb, make_table):
+    name = make_table(
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"},
+                              {"AttributeName": "g", "AttributeType": "S"}, {"AttributeName": "n", "AttributeType": "N"}],
+        GlobalSecondaryIndexes=[
+            {"IndexName": "keys", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+             "Projection": {"ProjectionType": "KEYS_ONLY"}},
+            {"IndexName": "inc", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "n", "KeyType": "RANGE"}],
+             "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["extra"]}}],
+        LocalSecondaryIndexes=[
+            {"IndexName": "lsi", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "n", "KeyType": "RANGE"}],
+             "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["extra"]}}])
+    for i in range(3):
+        ddb.put_item(TableName=name, Item={"pk": {"S": "p"}, "sk": {"S": f"s{i}"}, "g": {"S": "G"}, "n": {"N": str(i)},
+                                           "extra": {"S": "e"}, "misc": {"S": "m"}, "note": {"S": "t"}})
+    return name
+
+
+def test_index_projection_errors(ddb, indexed):
+    """Asking an index for attributes it does not project (messages as AWS
+    words them; see reads._select / reads._check_filter)."""
+    name = indexed
+    g = {":g": {"S": "G"}}
+    inv = "One or more parameter values were invalid: "
+    cases = [
+        (ddb.query, dict(IndexName="keys", KeyConditionExpression="g = :g", ExpressionAttributeValues=g,
+                         Select="ALL_ATTRIBUTES"),
+         inv + "Select type ALL_ATTRIBUTES is not supported for global secondary index keys because its projection "
+               "type is not ALL"),
+        (ddb.scan, dict(IndexName="inc", Select="ALL_ATTRIBUTES"),
+         inv + "Select type ALL_ATTRIBUTES is not supported for global secondary index inc because its projection "
+               "type is not ALL"),
+        (ddb.query, dict(IndexName="keys", KeyConditionExpression="g = :g", ExpressionAttributeValues=g,
+                         ProjectionExpression="pk, misc"),
+         inv + "Global secondary index keys does not project [misc]"),
+        (ddb.query, dict(IndexName="inc", KeyConditions={"g": {"ComparisonOperator": "EQ", "AttributeValueList": [g[":g"]]}},
+                         AttributesToGet=["misc", "extra", "note"]),
+         inv + "Global secondary index inc does not project [note, misc]"),
+        (ddb.scan, dict(IndexName="keys", ProjectionExpression="misc.deep"),
+         inv + "Global secondary index keys does not project [misc]"),
+        (ddb.query, dict(IndexName="inc", KeyConditionExpression="g = :g", FilterExpression="note = :g AND misc = :g",
+                         ExpressionAttributeValues=g),
+         inv + "Secondary index inc does not project one or more filter attributes: [misc, note]"),
+        (ddb.query, dict(IndexName="lsi", KeyConditionExpression="pk = :g", FilterExpression="attribute_exists(misc)",
+                         ExpressionAttributeValues=g),
+         inv + "Secondary index lsi does not project one or more filter attributes: [misc]"),
+        (ddb.query, dict(IndexName="keys", KeyConditions={"g": {"ComparisonOperator": "EQ", "AttributeValueList": [g[":g"]]}},
+                         QueryFilter={"misc": {"ComparisonOperator": "NOT_NULL"}}),
+         inv + "Secondary index keys does not project one or more filter attributes: [misc]"),
+        (ddb.query, dict(KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [g[":g"]]}},
+                         QueryFilter={"sk": {"ComparisonOperator": "NOT_NULL"}}),
+         "QueryFilter can only contain non-primary key attributes: Primary key attribute: sk"),
+    ]
+    for call, kw, msg in cases:
+        with pytest.raises(ClientError) as e:
+            call(TableName=name, **kw)
+        assert error_of(e) == ("ValidationException", msg), kw
+    # what the index projects is fine, and an LSI fetches the rest from the table
+    r = ddb.query(TableName=name, IndexName="inc", KeyConditionExpression="g = :g", ProjectionExpression="extra, n, pk",
+                  FilterExpression="extra = :e", ExpressionAttributeValues={**g, ":e": {"S": "e"}})
+    assert r["Count"] == 3 and set(r["Items"][0]) == {"extra", "n", "pk"}
+    r = ddb.query(TableName=name, IndexName="lsi", KeyConditionExpression="pk = :p", ProjectionExpression="misc, n",
+                  ExpressionAttributeValues={":p": {"S": "p"}})
+    assert [i["misc"]["S"] for i in r["Items"]] == ["m"] * 3
+    # a Scan's filter sees the projected item: nothing matches, no error
+    r = ddb.scan(TableName=name, IndexName="keys", FilterExpression="attribute_exists(misc)")
+    assert r["Count"] == 0 and r["ScannedCount"] == 3

@@ -16,6 +16,7 @@ from cloudlet.services.dynamodb import store as S
 from cloudlet.services.dynamodb import values as V
 from cloudlet.services.dynamodb.errors import invalid, validation
 from cloudlet.services.dynamodb.expressions import parse_key_condition
+from cloudlet.services.dynamodb.expressions.validate import java_hash_set_order
 from cloudlet.services.dynamodb.items import Target, open_table
 from cloudlet.services.dynamodb.schema import Index
 from cloudlet.services.dynamodb.service import service
@@ -125,7 +126,35 @@ def _select(req: dict, source: Source, compiled: E.Compiled) -> str:
     if index is not None and index.kind == "gsi" and select == "ALL_ATTRIBUTES" and index.projection != "ALL":
         raise invalid(f"Select type ALL_ATTRIBUTES is not supported for global secondary index {index.name} "
                       "because its projection type is not ALL")
+    if select == "SPECIFIC_ATTRIBUTES" and index is not None and index.kind == "gsi":
+        # A GSI can only return what it projects (an LSI fetches the rest from
+        # the table). AWS lists the missing names as a Java HashSet prints them.
+        missing = [a for a in compiled.projected_names if not index.projects(a)]
+        if missing:
+            shown = ", ".join(java_hash_set_order(missing, len(compiled.projected_names)))
+            raise invalid(f"Global secondary index {index.name} does not project [{shown}]")
     return select
+
+
+def _check_filter(req: dict, source: Source, compiled: E.Compiled) -> None:
+    """A Query's filter may not name the key attributes of what it reads, nor
+    (on an index) attributes the index does not project -- on a GSI or an LSI:
+    ``Secondary index ix does not project one or more filter attributes: [a, b]``
+    (names sorted), as DynamoDB Local words it and emulators checked against
+    AWS confirm."""
+    names = compiled.filter_names
+    if not names:
+        return
+    for key in (source.hash_name, source.range_name):
+        if key is not None and key in names:
+            param = "Filter Expression" if req.get("FilterExpression") is not None else "QueryFilter"
+            raise validation(f"{param} can only contain non-primary key attributes: Primary key attribute: {key}")
+    index = source.index
+    if index is not None and index.projection != "ALL":
+        missing = sorted(a for a in names if not index.projects(a))
+        if missing:
+            raise invalid(f"Secondary index {index.name} does not project one or more filter attributes: "
+                          f"[{', '.join(missing)}]")
 
 
 # ---------------------------------------------------------------- key conditions
@@ -254,15 +283,12 @@ def query(ctx: RequestContext, req: dict) -> dict:
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
     with ctx.store.transaction() as tx:
         source = _source(ctx, tx, req)
-        select = _select(req, source, compiled)
         if compiled.key_condition is None:
             raise validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+        # AWS's order (as DynamoDB Local checks): key condition, filter, Select, projection.
         hk, rc = _key_condition(source, compiled)
-        if compiled.filter_names and compiled.filter_names & {source.hash_name, source.range_name}:
-            bad = next(n for n in (source.hash_name, source.range_name) if n in compiled.filter_names)
-            if req.get("FilterExpression") is not None:
-                raise validation("Filter Expression can only contain non-primary key attributes: "
-                                 f"Primary key attribute: {bad}")
+        _check_filter(req, source, compiled)
+        select = _select(req, source, compiled)
         prefix = source.partition_prefix(ctx, hk)
         reverse = req.get("ScanIndexForward") is False
         start, end, pred = _range_bounds(prefix, rc, reverse)
