@@ -13,7 +13,6 @@ from cloudlet.services.base import RequestContext
 from cloudlet.services.kinesis import errors, models, store
 from cloudlet.services.kinesis.common import Ref, load, parse_shard, require_data, rt, stream_ref
 from cloudlet.services.kinesis.service import service
-from cloudlet.protocol.validate import format_value
 
 
 def _explicit_hash(value: str) -> int:
@@ -29,8 +28,10 @@ def _too_big(data: bytes, limit: int, path: str) -> errors.ServiceError:
     # (observed) "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048954
     # cap=1048954]' at 'data' failed to satisfy constraint: Member must have length less than or
     # equal to 1048576"; the limit is now the stream's MaxRecordSizeInKiB
-    return errors.Validation(f"1 validation error detected: Value {format_value(data)} at '{path}' failed to "
-                             f"satisfy constraint: Member must have length less than or equal to {limit}")
+    n = len(data)
+    return errors.Validation(f"1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim={n} cap={n}]' "
+                             f"at '{path}' failed to satisfy constraint: Member must have length less than or "
+                             f"equal to {limit}")
 
 
 def _check_size(data: bytes, partition_key: str, limit: int, path: str) -> None:
