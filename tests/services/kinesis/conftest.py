@@ -16,6 +16,14 @@ from botocore.exceptions import ClientError
 from tests.conftest import ServerProcess, make_client
 
 
+def server_now(server) -> float:
+    """The server's clock (other tests may have moved it ahead of ours)."""
+    import json
+
+    with urllib.request.urlopen(server.url + "/_cloudlet/clock", timeout=5) as r:
+        return json.loads(r.read())["now"]
+
+
 def new_account() -> str:
     return "".join(random.choice("0123456789") for _ in range(12))
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.conftest import make_client
-from tests.services.kinesis.conftest import EnvServer, error_of, make_stream, new_account, read_all
+from tests.services.kinesis.conftest import EnvServer, error_of, make_stream, new_account, read_all, server_now
 
 MAX_HASH = (1 << 128) - 1
 THIRD = (1 << 128) // 3
@@ -104,14 +104,16 @@ def test_sequence_numbers_increase_and_ordering_hint(kinesis):
     assert int(nxt) > int(other)
 
 
-def test_iterator_types(kinesis):
+def test_iterator_types(kinesis, server):
     make_stream(kinesis, "its", 1)
     seqs = [kinesis.put_record(StreamName="its", Data=f"{i}".encode(), PartitionKey="k")["SequenceNumber"]
             for i in range(5)]
     latest = kinesis.get_shard_iterator(StreamName="its", ShardId=S0, ShardIteratorType="LATEST")["ShardIterator"]
-    # boto3 sends timestamps in whole seconds: start the later records in a new second
-    time.sleep(1.05 - time.time() % 1)
-    middle = datetime.fromtimestamp(int(time.time()), timezone.utc)
+    # boto3 sends timestamps in whole seconds: start the later records in a new second (of the
+    # server's clock, which other tests may have moved)
+    offset = server_now(server) - time.time()
+    time.sleep(1.05 - (time.time() + offset) % 1)
+    middle = datetime.fromtimestamp(int(time.time() + offset), timezone.utc)
     seqs += [kinesis.put_record(StreamName="its", Data=f"{i}".encode(), PartitionKey="k")["SequenceNumber"]
              for i in range(5, 8)]
     data = lambda recs: [r["Data"] for r in recs]  # noqa: E731
@@ -128,7 +130,8 @@ def test_iterator_types(kinesis):
     again = read_all(kinesis, "its", S0)
     assert data(again) == [f"{i}".encode() for i in range(8)]
     stamps = [r["ApproximateArrivalTimestamp"] for r in again]
-    assert stamps == sorted(stamps) and abs(stamps[-1] - datetime.now(timezone.utc)) < timedelta(seconds=30)
+    now = datetime.fromtimestamp(server_now(server), timezone.utc)
+    assert stamps == sorted(stamps) and abs(stamps[-1] - now) < timedelta(seconds=30)
     assert [r["SequenceNumber"] for r in again] == seqs
 
 
@@ -162,7 +165,7 @@ def test_get_records_caps_at_10000(kinesis):
     assert len(kinesis.get_records(ShardIterator=first["NextShardIterator"])["Records"]) == 500
 
 
-def test_iterator_errors(kinesis, raw, account):
+def test_iterator_errors(kinesis, raw, account, server):
     make_stream(kinesis, "ie", 2)
     code, msg = error_of(kinesis.get_shard_iterator, StreamName="ie", ShardId=S0,
                          ShardIteratorType="AT_SEQUENCE_NUMBER")
@@ -185,7 +188,7 @@ def test_iterator_errors(kinesis, raw, account):
     code, msg = error_of(kinesis.get_shard_iterator, StreamName="ie", ShardId=S0, ShardIteratorType="AT_TIMESTAMP")
     assert code == "InvalidArgumentException" and "timestamp" in msg
     code, msg = error_of(kinesis.get_shard_iterator, StreamName="ie", ShardId=S0, ShardIteratorType="AT_TIMESTAMP",
-                         Timestamp=datetime.now(timezone.utc) + timedelta(hours=1))
+                         Timestamp=datetime.fromtimestamp(server_now(server) + 3600, timezone.utc))
     assert code == "InvalidArgumentException" and "cannot be greater than the currentTimestampInMillis" in msg
     code, msg = error_of(kinesis.get_shard_iterator, StreamName="ie", ShardId="shardId-5", ShardIteratorType="LATEST")
     assert (code, msg) == ("ResourceNotFoundException",

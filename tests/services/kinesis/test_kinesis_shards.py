@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.conftest import make_client
-from tests.services.kinesis.conftest import error_of, make_stream, wait_status
+from tests.services.kinesis.conftest import error_of, make_stream, server_now, wait_status
 
 MAX_HASH = (1 << 128) - 1
 HALF = 1 << 127
@@ -24,9 +24,10 @@ def sid(i: int) -> str:
     return f"shardId-{i:012d}"
 
 
-def test_split_lineage_and_list_shards_filters(kinesis):
+def test_split_lineage_and_list_shards_filters(kinesis, server):
     make_stream(kinesis, "sp", 1)
-    before = datetime.now(timezone.utc)
+    time.sleep(1.05)  # boto3 sends whole seconds
+    before = datetime.fromtimestamp(server_now(server), timezone.utc)
     kinesis.split_shard(StreamName="sp", ShardToSplit="shardId-000000000000", NewStartingHashKey=str(HALF))
     # until the split is done the stream is UPDATING and the old shard still takes writes
     assert kinesis.describe_stream_summary(StreamName="sp")["StreamDescriptionSummary"]["StreamStatus"] == "UPDATING"
@@ -49,7 +50,8 @@ def test_split_lineage_and_list_shards_filters(kinesis):
     assert f(Type="AFTER_SHARD_ID", ShardId=sid(0)) == [sid(1), sid(2)]
     assert f(Type="AT_TIMESTAMP", Timestamp=before) == [sid(0)]
     time.sleep(1.05)  # boto3 sends whole seconds
-    assert f(Type="FROM_TIMESTAMP", Timestamp=datetime.now(timezone.utc)) == [sid(1), sid(2)]
+    assert f(Type="FROM_TIMESTAMP", Timestamp=datetime.fromtimestamp(server_now(server), timezone.utc)) == \
+        [sid(1), sid(2)]
     assert ids(kinesis.list_shards(StreamName="sp", ExclusiveStartShardId=sid(1))["Shards"]) == [sid(2)]
     # writes now go to the children by hash
     assert kinesis.put_record(StreamName="sp", Data=b"x", PartitionKey="a", ExplicitHashKey="5")["ShardId"] == sid(1)
