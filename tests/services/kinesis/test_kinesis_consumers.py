@@ -233,3 +233,37 @@ def test_later_subscription_takes_over(own_server):
             assert event["SubscribeToShardEvent"]["Records"][0]["Data"] == b"x"
             break
     second["EventStream"].close()
+
+
+def test_subscribe_over_http2(kinesis, account, server):
+    """The JS SDK v3 subscribes over HTTP/2: the event stream is the body of one h2 stream."""
+    import json as _json
+
+    import httpx
+    from botocore.eventstream import EventStreamBuffer
+
+    make_stream(kinesis, "h2sub", 1)
+    carn = _consumer(kinesis, _arn(kinesis, "h2sub"))
+    auth = f"AWS4-HMAC-SHA256 Credential={account}/20240101/us-east-1/kinesis/aws4_request, SignedHeaders=host, " \
+           "Signature=abc"
+    body = _json.dumps({"ConsumerARN": carn, "ShardId": S0, "StartingPosition": {"Type": "LATEST"}}).encode()
+    events = []
+    with httpx.Client(http1=False, http2=True, timeout=10) as client:
+        with client.stream("POST", server.url + "/", content=body, headers={
+                "X-Amz-Target": "Kinesis_20131202.SubscribeToShard", "Content-Type": "application/x-amz-json-1.1",
+                "Authorization": auth}) as resp:
+            assert resp.http_version == "HTTP/2" and resp.status_code == 200
+            assert resp.headers["content-type"] == "application/vnd.amazon.eventstream"
+            buf = EventStreamBuffer()
+            for chunk in resp.iter_raw():
+                buf.add_data(chunk)
+                for message in buf:
+                    events.append((message.headers[":event-type"], _json.loads(message.payload)))
+                    if len(events) == 2:  # initial-response and the first (empty) event
+                        kinesis.put_record(StreamName="h2sub", Data=b"over h2", PartitionKey="k")
+                if any(e[1].get("Records") for e in events):
+                    break
+    assert events[0] == ("initial-response", {})
+    assert events[1][0] == "SubscribeToShardEvent"
+    records = [r for _, e in events[2:] for r in e["Records"]]
+    assert [r["Data"] for r in records] == ["b3ZlciBoMg=="]  # base64 of the bytes, as the JSON protocol sends blobs
