@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from decimal import Decimal
 
 from cloudlet.services.dynamodb import store as S
@@ -34,6 +35,24 @@ INDEX_DELAY = 0.3
 CHUNK = 500  # keys per store transaction in background loops
 TTL_INTERVAL = 1.0  # real seconds between TTL sweeps
 TTL_MAX_AGE = 5 * 365 * 24 * 3600  # AWS ignores TTL values more than five years in the past
+# The item collection limit of tables with LSIs (developer guide, "Item
+# collection size limit": 10 GB); CLOUDLET_DYNAMODB_ITEM_COLLECTION_LIMIT
+# (bytes) lowers it so tests can reach it.
+ITEM_COLLECTION_LIMIT = 10 * 1024 ** 3
+COLLECTION_LIMIT_ENV = "CLOUDLET_DYNAMODB_ITEM_COLLECTION_LIMIT"
+
+
+def collection_limit_from(environ) -> int:
+    raw = environ.get(COLLECTION_LIMIT_ENV)
+    if not raw:
+        return ITEM_COLLECTION_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{COLLECTION_LIMIT_ENV} must be a number of bytes, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{COLLECTION_LIMIT_ENV} must be positive, not {raw!r}")
+    return value
 
 
 def pending_key(acct, region, name):
@@ -54,6 +73,7 @@ class State:
     def __init__(self, app) -> None:
         self.app = app
         self.tables = S.Tables()
+        self.collection_limit = collection_limit_from(os.environ)  # read once, at start
         self.handles: set = set()
         self.ttl_task: asyncio.Task | None = None
         self.ttl_wakeup: asyncio.Event | None = None

@@ -14,9 +14,7 @@ from cloudlet.services.dynamodb import exprs as E
 from cloudlet.services.dynamodb import store as S
 from cloudlet.services.dynamodb import values as V
 from cloudlet.services.dynamodb.errors import resource_not_found, validation
-from cloudlet.services.dynamodb.items import Target, new_item_for_put
-from cloudlet.services.dynamodb.background import get_state
-from cloudlet.services.dynamodb.schema import table_name_of
+from cloudlet.services.dynamodb.items import Target, item_collection_metrics, new_item_for_put, open_table
 from cloudlet.services.dynamodb.service import service
 
 MAX_GET_KEYS = 100
@@ -25,11 +23,7 @@ MAX_GET_RESPONSE = 16 * 1024 * 1024
 
 
 def _table(ctx, tx, name: str) -> Target:
-    resolved = table_name_of(name, ctx.account, ctx.region, "requestItems")
-    got = get_state(ctx.app).tables.get(tx, ctx.account, ctx.region, resolved)
-    if got is None or got[0]["TableStatus"] in ("CREATING", "DELETING"):
-        raise resource_not_found("Requested resource not found")
-    return Target(resolved, got[0], got[1])
+    return open_table(ctx, tx, name, "requestItems", lambda: resource_not_found("Requested resource not found"))
 
 
 @service.operation("BatchGetItem")
@@ -88,6 +82,7 @@ def batch_write_item(ctx: RequestContext, req: dict) -> dict:
             "Member must have length greater than or equal to 1]", "{...}")]))
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
     metrics: dict[str, list] = {}
+    want_metrics = req.get("ReturnItemCollectionMetrics") == "SIZE"
     with ctx.store.transaction() as tx:
         plan = []
         for name, writes in request_items.items():
@@ -111,14 +106,12 @@ def batch_write_item(ctx: RequestContext, req: dict) -> dict:
             if old is None and item is None:
                 meter.write(target.name, 1.0)
                 continue
-            S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, item)
+            collection = S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, item,
+                                      collection_limit=target.collection_limit)
             meter.write(target.name, C.write_units(max(V.item_size(old), V.item_size(item))), target.schema, old, item)
-            if req.get("ReturnItemCollectionMetrics") == "SIZE" and any(
-                    ix.kind == "lsi" for ix in target.schema.indexes.values()):
-                h = target.schema.hash_name
-                hv = (item or old)[h]
+            if want_metrics and collection is not None:
                 metrics.setdefault(target.name, []).append(
-                    {"ItemCollectionKey": {h: hv}, "SizeEstimateRangeGB": [0.0, 1.0]})
+                    item_collection_metrics(target.schema, item or old, collection))
     out = {"UnprocessedItems": {}}
     if metrics:
         out["ItemCollectionMetrics"] = metrics

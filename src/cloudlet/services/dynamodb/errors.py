@@ -55,3 +55,16 @@ def conditional_check_failed(item: dict | None = None) -> ServiceError:
 
 def key_mismatch() -> ServiceError:
     return ValidationException(message=KEY_SCHEMA_MISMATCH)
+
+
+# The cancellation-reason text AWS documents for this case (TransactWriteItems);
+# used for the exception too.
+COLLECTION_SIZE_EXCEEDED = "Collection size exceeded."
+
+
+class ItemCollectionSizeLimitExceeded(ServiceError):
+    """An LSI table's item collection (one partition key: items plus LSI
+    entries) would grow past the limit (10 GB; see background.State)."""
+
+    def __init__(self) -> None:
+        super().__init__("ItemCollectionSizeLimitExceededException", COLLECTION_SIZE_EXCEEDED)

@@ -38,15 +38,18 @@ class Target:
     name: str
     record: dict
     schema: Schema
+    collection_limit: int | None = None  # item collection bytes (tables with an LSI)
 
 
-def open_table(ctx: RequestContext, tx, table_name: str) -> Target:
-    name = table_name_of(table_name, ctx.account, ctx.region)
-    got = get_state(ctx.app).tables.get(tx, ctx.account, ctx.region, name)
+def open_table(ctx: RequestContext, tx, table_name: str, member: str = "tableName",
+               missing=no_such_table) -> Target:
+    name = table_name_of(table_name, ctx.account, ctx.region, member)
+    state = get_state(ctx.app)
+    got = state.tables.get(tx, ctx.account, ctx.region, name)
     if got is None or got[0]["TableStatus"] in ("CREATING", "DELETING"):
         # AWS answers the same for a missing table and one not yet usable.
-        raise no_such_table()
-    return Target(name, got[0], got[1])
+        raise missing()
+    return Target(name, got[0], got[1], state.collection_limit)
 
 
 def resolve_name(ctx: RequestContext, table_name: str) -> str:
@@ -115,13 +118,14 @@ def put_item(ctx: RequestContext, req: dict) -> dict:
             check_condition(compiled, old)
         except ConditionFailed as f:
             raise conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))
-        S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, item)
+        collection = S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, item,
+                                  collection_limit=target.collection_limit)
     meter.write(target.name, C.write_units(max(V.item_size(old), V.item_size(item))), target.schema, old, item)
     out = {}
     if rv == "ALL_OLD" and old:
         out["Attributes"] = old
     meter.add_to(out)
-    return collection_metrics(req, target, item, out)
+    return collection_metrics(req, target, item, collection, out)
 
 
 @service.operation("GetItem")
@@ -154,13 +158,17 @@ def delete_item(ctx: RequestContext, req: dict) -> dict:
         except ConditionFailed as f:
             raise conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))
         if old is not None:
-            S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, None)
+            collection = S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, None)
+        elif target.schema.lsis:
+            collection = S.collection_size(tx, ctx.account, ctx.region, target.schema, parts[0])
+        else:
+            collection = None
     meter.write(target.name, C.write_units(V.item_size(old)), target.schema, old, None)
     out = {}
     if rv == "ALL_OLD" and old:
         out["Attributes"] = old
     meter.add_to(out)
-    return collection_metrics(req, target, key, out)
+    return collection_metrics(req, target, key, collection, out)
 
 
 @service.operation("UpdateItem")
@@ -179,7 +187,8 @@ def update_item(ctx: RequestContext, req: dict) -> dict:
         except ConditionFailed as f:
             raise conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))
         new, upd_old, upd_new = apply_update(target, compiled, key, old)
-        S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, new)
+        collection = S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, new,
+                                  collection_limit=target.collection_limit)
     meter.write(target.name, C.write_units(max(V.item_size(old), V.item_size(new))), target.schema, old, new)
     out = {}
     attrs = None
@@ -194,15 +203,22 @@ def update_item(ctx: RequestContext, req: dict) -> dict:
     if attrs:
         out["Attributes"] = attrs
     meter.add_to(out)
-    return collection_metrics(req, target, new, out)
+    return collection_metrics(req, target, new, collection, out)
 
 
-def collection_metrics(req: dict, target: Target, item: dict, out: dict) -> dict:
-    """ItemCollectionMetrics: only for tables with local secondary indexes."""
-    if req.get("ReturnItemCollectionMetrics") == "SIZE" and any(
-            ix.kind == "lsi" for ix in target.schema.indexes.values()):
-        h = target.schema.hash_name
-        out["ItemCollectionMetrics"] = {"ItemCollectionKey": {h: item[h]}, "SizeEstimateRangeGB": [0.0, 1.0]}
+def item_collection_metrics(schema: Schema, item: dict, size: int) -> dict:
+    """One ItemCollectionMetrics entry. ``SizeEstimateRangeGB`` brackets the
+    collection's size in whole gigabytes (GiB): [0.0, 1.0] below 1 GiB,
+    [1.0, 2.0] up to 2 GiB, ... -- AWS documents the pair as a rough estimate."""
+    h = schema.hash_name
+    lower = float(size // 2 ** 30)
+    return {"ItemCollectionKey": {h: item[h]}, "SizeEstimateRangeGB": [lower, lower + 1.0]}
+
+
+def collection_metrics(req: dict, target: Target, item: dict, size: int | None, out: dict) -> dict:
+    """ItemCollectionMetrics: only asked-for, and only for tables with local secondary indexes."""
+    if req.get("ReturnItemCollectionMetrics") == "SIZE" and target.schema.lsis:
+        out["ItemCollectionMetrics"] = item_collection_metrics(target.schema, item, size or 0)
     return out
 
 

@@ -109,6 +109,7 @@ class Schema:
     range_type: str | None
     indexes: dict[str, Index] = field(default_factory=dict)
     ttl_attribute: str | None = None
+    lsis: tuple[Index, ...] = ()  # the local secondary indexes (item collections are tracked)
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -230,6 +231,7 @@ def compile_schema(record: dict) -> Schema:
                 ix["IndexName"], kind, ih, types[ih], ir, types.get(ir) if ir else None,
                 proj.get("ProjectionType") or "ALL", tuple(proj.get("NonKeyAttributes") or ()),
                 ix.get("IndexStatus", "ACTIVE"), tuple(names))
+    schema.lsis = tuple(ix for ix in schema.indexes.values() if ix.kind == "lsi")
     ttl = record.get("TimeToLive") or {}
     if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
         schema.ttl_attribute = ttl.get("AttributeName")

@@ -7,6 +7,7 @@ Layout (every key starts with account and region)::
     ("ddb", acct, region, "data", tid, "x", index, bucket, ihk[, irk], hk[, rk]) -> projected item
     ("ddb", acct, region, "data", tid, "e", expiry, hk[, rk])           -> b""  (TTL queue)
     ("ddb", acct, region, "data", tid, "s")                             -> counters
+    ("ddb", acct, region, "data", tid, "c", hk)                         -> item collection bytes (LSI tables)
     ("ddb", acct, region, "token", client_request_token)                -> TransactWriteItems result
     ("ddb", "gc", acct, region, tid)                                    -> b"" (data awaiting deletion)
 
@@ -29,6 +30,7 @@ from decimal import Decimal
 
 from cloudlet.storage import codec, keys as keycodec
 from cloudlet.services.dynamodb import values as V
+from cloudlet.services.dynamodb.errors import ItemCollectionSizeLimitExceeded
 from cloudlet.services.dynamodb.schema import Index, Schema, compile_schema
 
 # Sorts after every S/N/B key part: an exclusive upper bound for "this value and
@@ -82,6 +84,10 @@ def ttl_prefix(acct, region, tid) -> tuple:
 
 def stats_key(acct, region, tid) -> tuple:
     return ("ddb", acct, region, "data", tid, "s")
+
+
+def collection_key(acct, region, tid, hk) -> tuple:
+    return ("ddb", acct, region, "data", tid, "c", hk)
 
 
 def token_key(acct, region, token: str) -> tuple:
@@ -142,10 +148,18 @@ def get_item(tx, acct: str, region: str, schema: Schema, parts: tuple) -> dict |
 
 
 def write_item(tx, acct: str, region: str, schema: Schema, parts: tuple,
-               old: dict | None, new: dict | None) -> None:
+               old: dict | None, new: dict | None, *, collection_limit: int | None = None) -> int | None:
     """Replace ``old`` by ``new`` (either may be None) and keep every index,
-    the TTL queue and the counters in step -- all in the caller's transaction."""
+    the TTL queue and the counters in step -- all in the caller's transaction.
+
+    For a table with local secondary indexes, returns the size of the item
+    collection (the partition's items and LSI entries) after the write, and
+    raises ItemCollectionSizeLimitExceeded, before writing anything, when a
+    write would grow it past ``collection_limit``."""
     tid = schema.id
+    collection = None
+    if schema.lsis:
+        collection = _write_collection(tx, acct, region, schema, parts[0], old, new, collection_limit)
     key = item_key(acct, region, tid, parts)
     if new is None:
         tx.delete(key)
@@ -162,6 +176,45 @@ def write_item(tx, acct: str, region: str, schema: Schema, parts: tuple,
     if schema.ttl_attribute:
         _write_ttl(tx, acct, region, schema, parts, old, new)
     tx.put(stats_key(acct, region, tid), dumps(stats))
+    return collection
+
+
+# Bytes an LSI entry counts for beyond its projected attributes (developer
+# guide, "Storage considerations for local secondary indexes").
+LSI_ENTRY_OVERHEAD = 100
+
+
+def collection_bytes(schema: Schema, item: dict | None) -> int:
+    """What one item adds to its item collection: its size plus its LSI entries."""
+    if item is None:
+        return 0
+    size = V.item_size(item)
+    for index in schema.lsis:
+        if schema.index_parts(index, item) is not None:
+            size += V.item_size(index.project(item)) + LSI_ENTRY_OVERHEAD
+    return size
+
+
+def collection_size(tx, acct, region, schema: Schema, hk) -> int:
+    raw = tx.get(collection_key(acct, region, schema.id, hk))
+    return loads(raw) if raw is not None else 0
+
+
+def _write_collection(tx, acct, region, schema: Schema, hk, old, new, limit) -> int:
+    key = collection_key(acct, region, schema.id, hk)
+    raw = tx.get(key)
+    current = loads(raw) if raw is not None else 0
+    delta = collection_bytes(schema, new) - collection_bytes(schema, old)
+    size = max(0, current + delta)
+    if delta > 0 and limit is not None and size > limit:
+        # Writes that shrink a collection are always allowed (AWS: "you can
+        # still delete items or reduce their size").
+        raise ItemCollectionSizeLimitExceeded()
+    if size:
+        tx.put(key, dumps(size))
+    else:
+        tx.delete(key)
+    return size
 
 
 def _write_index(tx, acct, region, schema: Schema, index: Index, parts, old, new, stats) -> None:

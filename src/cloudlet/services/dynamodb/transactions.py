@@ -22,11 +22,11 @@ from cloudlet.services.dynamodb import exprs as E
 from cloudlet.services.dynamodb import store as S
 from cloudlet.services.dynamodb import values as V
 from cloudlet.services.dynamodb.errors import resource_not_found, validation
+from cloudlet.services.dynamodb.errors import COLLECTION_SIZE_EXCEEDED, ItemCollectionSizeLimitExceeded
 from cloudlet.services.dynamodb.items import (
-    ConditionFailed, Target, apply_update, check_condition, check_return_values, new_item_for_put,
+    ConditionFailed, Target, apply_update, check_condition, check_return_values, item_collection_metrics,
+    new_item_for_put, open_table,
 )
-from cloudlet.services.dynamodb.background import get_state
-from cloudlet.services.dynamodb.schema import table_name_of
 from cloudlet.services.dynamodb.service import service
 
 TOKEN_TTL = 600.0
@@ -35,11 +35,7 @@ MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
 
 
 def _table(ctx, tx, name: str) -> Target:
-    resolved = table_name_of(name, ctx.account, ctx.region)
-    got = get_state(ctx.app).tables.get(tx, ctx.account, ctx.region, resolved)
-    if got is None or got[0]["TableStatus"] in ("CREATING", "DELETING"):
-        raise resource_not_found("Requested resource not found")
-    return Target(resolved, got[0], got[1])
+    return open_table(ctx, tx, name, missing=lambda: resource_not_found("Requested resource not found"))
 
 
 def _request_hash(req: dict) -> str:
@@ -146,20 +142,35 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
         total = sum(V.item_size(r[1]) for r in results if r and r[1])
         if total > MAX_TRANSACTION_BYTES:
             raise validation("Transaction size has exceeded the maximum allowed size")
-        for (kind, spec, c, target, key, parts, item), (old, new) in zip(plans, results):
+        metrics: dict[str, list] = {}
+        for i, ((kind, spec, c, target, key, parts, item), (old, new)) in enumerate(zip(plans, results)):
             if kind == "ConditionCheck":
                 meter.read(target.name, C.read_units(V.item_size(old), True, transactional=True))
                 continue
             if old is None and new is None:
                 meter.write(target.name, 2.0)
                 continue
-            S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, new)
+            try:
+                collection = S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, new,
+                                          collection_limit=target.collection_limit)
+            except ItemCollectionSizeLimitExceeded:
+                # Raised inside the store transaction: every write so far is rolled back.
+                reasons = [{"Code": "None"} for _ in plans]
+                reasons[i] = {"Code": "ItemCollectionSizeLimitExceeded", "Message": COLLECTION_SIZE_EXCEEDED}
+                codes = ", ".join(r["Code"] for r in reasons)
+                raise ServiceError("TransactionCanceledException",
+                                   f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+                                   CancellationReasons=reasons) from None
             meter.write(target.name, C.write_units(max(V.item_size(old), V.item_size(new)), transactional=True),
                         target.schema, old, new, transactional=True)
+            if collection is not None and req.get("ReturnItemCollectionMetrics") == "SIZE":
+                metrics.setdefault(target.name, []).append(item_collection_metrics(target.schema, new or old, collection))
         response: dict = {}
         if token is not None:
             tx.put(S.token_key(ctx.account, ctx.region, token),
                    S.dumps({"hash": digest, "expires": now + TOKEN_TTL, "response": response}))
+    if metrics:
+        response = {**response, "ItemCollectionMetrics": metrics}
     return meter.add_to(response, many=True)
 
 
