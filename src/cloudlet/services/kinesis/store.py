@@ -51,11 +51,30 @@ def iter_streams(tx, account: str, region: str, after: str | None = None):
         yield loads(raw)
 
 
+def account_regions(tx):
+    """Every (account, region) with Kinesis data, by skipping from one to the next
+    rather than walking their records."""
+    start = None
+    while True:
+        found = None
+        for key, _raw in tx.range(start=start, prefix=(_ROOT,), limit=1):
+            found = key
+        if found is None:
+            return
+        account, region = found[1], found[2]
+        yield account, region
+        # strings end in 0x00 in the key encoding: region + "\x00" sorts after every key
+        # of (account, region, ...)
+        start = (_ROOT, account, region + "\x00")
+
+
 def all_regions_with_streams(tx):
-    """(account, region, stream name) of every stream in the store (start-up scan)."""
-    for key, _raw in tx.range(prefix=(_ROOT,)):
-        if len(key) == 5 and key[3] == "stream":
-            yield key[1], key[2], key[4]
+    """(account, region, stream name) of every stream in the store."""
+    out = []
+    for account, region in list(account_regions(tx)):
+        for key, _raw in tx.range(prefix=(_ROOT, account, region, "stream")):
+            out.append((account, region, key[4]))
+    return out
 
 
 def delete_stream(tx, account: str, region: str, stream: dict) -> None:
@@ -135,11 +154,11 @@ def trim_records(tx, account: str, region: str, stream_id: str, shard: int, befo
 def pending_gc(tx, limit: int = 100):
     """(account, region, stream id) of deleted streams whose records remain."""
     out = []
-    for key, _raw in tx.range(prefix=(_ROOT,)):
-        if len(key) == 5 and key[3] == "gc":
-            out.append((key[1], key[2], key[4]))
-            if len(out) >= limit:
-                break
+    for account, region in list(account_regions(tx)):
+        for key, _raw in tx.range(prefix=(_ROOT, account, region, "gc"), limit=limit - len(out)):
+            out.append((account, region, key[4]))
+        if len(out) >= limit:
+            break
     return out
 
 

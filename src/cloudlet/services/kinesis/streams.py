@@ -71,7 +71,8 @@ def delete_stream(ctx: RequestContext, req: dict) -> dict:
         stream = load(tx, ctx, ref)
         if stream["status"] not in ("ACTIVE", "CREATING"):
             raise errors.stream_not_active(ref.name, ref.account, stream["status"])
-        consumers = list(store.iter_consumers(tx, ref.account, ref.region, stream["id"], now))
+        consumers = [c for c in store.iter_consumers(tx, ref.account, ref.region, stream["id"], now)
+                     if c["status"] != "DELETING"]
         if consumers and not req.get("EnforceConsumerDeletion"):
             raise errors.ResourceInUse(
                 f"Stream {ref.name} under account {ref.account} has registered consumers; deregister them "
