@@ -171,3 +171,43 @@ def test_resource_policy(ddb, make_table):
     ddb.delete_resource_policy(ResourceArn=arn)
     with pytest.raises(ClientError):
         ddb.get_resource_policy(ResourceArn=arn)
+
+
+def test_expired_client_request_tokens_are_pruned(durable_server):
+    """Token records last 10 minutes by the server clock, then the background
+    sweeper deletes them (the store does not grow with every token ever used)."""
+    import time
+
+    from cloudlet.storage import open_store
+    from tests.conftest import make_client
+
+    srv = durable_server
+    ddb = make_client("dynamodb", srv.url)
+    ddb.create_table(TableName="tokens", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    ddb.get_waiter("table_exists").wait(TableName="tokens", WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+
+    def put(token, value="1"):
+        ddb.transact_write_items(ClientRequestToken=token, TransactItems=[
+            {"Put": {"TableName": "tokens", "Item": {"pk": {"S": token}, "v": {"N": value}}}}])
+
+    for i in range(20):
+        put(f"old-{i}")
+    put("reused")
+    srv.advance_clock(300)
+    put("young")
+    srv.advance_clock(301)  # the first 21 are past 10 minutes, "young" is not
+    put("reused", "2")  # an expired token is a new request (no mismatch) and lives 10 more minutes
+    time.sleep(1.5)  # the sweeper wakes on the clock advance and at least once a second
+    with pytest.raises(ClientError) as e:
+        put("young", "2")
+    assert error_of(e)[0] == "IdempotentParameterMismatchException"
+    srv.stop()
+    store = open_store(srv.data_dir)
+    try:
+        with store.transaction() as tx:
+            tokens = sorted(k[-1] for k, _ in tx.range(prefix=("ddb", "000000000000", "us-east-1", "token")))
+            expiries = sorted(k[-1] for k, _ in tx.range(prefix=("ddb", "tokx")))
+    finally:
+        store.close()
+    assert tokens == expiries == ["reused", "young"]

@@ -1,6 +1,9 @@
 """Work that happens after a request returns: status transitions, index
 backfills, background deletion of dropped tables/indexes, TTL expiry.
 
+Expired TransactWriteItems ClientRequestToken records are pruned by the same
+sweeper as TTL.
+
 Everything runs on the server's event loop as short synchronous steps (each
 one store transaction, never spanning an await), scheduled with
 ``call_soon``/``call_later``. What must survive a crash is recorded in the
@@ -294,6 +297,8 @@ class State:
             try:
                 while self.sweep_ttl():
                     await asyncio.sleep(0)  # let requests in between chunks
+                while self.sweep_tokens():
+                    await asyncio.sleep(0)
             except Exception:  # noqa: BLE001
                 log.exception("dynamodb TTL sweep failed")
 
@@ -333,6 +338,20 @@ class State:
                 if deleted >= CHUNK:
                     break
         return deleted >= CHUNK
+
+
+    def sweep_tokens(self) -> bool:
+        """Delete up to CHUNK expired ClientRequestToken records (TransactWriteItems
+        idempotency lasts 10 minutes); True when more may remain."""
+        now = self.app.clock.now()
+        prefix = S.TOKEN_EXPIRY_PREFIX
+        with self.app.store.transaction() as tx:
+            due = [k for k, _ in tx.range(end=prefix + (now,), prefix=prefix, limit=CHUNK)]
+            for key in due:
+                expires, acct, region, token = key[2:]
+                tx.delete(key)
+                tx.delete(S.token_key(acct, region, token))
+        return len(due) >= CHUNK
 
 
 def get_state(app) -> State:

@@ -9,6 +9,7 @@ Layout (every key starts with account and region)::
     ("ddb", acct, region, "data", tid, "s")                             -> counters
     ("ddb", acct, region, "data", tid, "c", hk)                         -> item collection bytes (LSI tables)
     ("ddb", acct, region, "token", client_request_token)                -> TransactWriteItems result
+    ("ddb", "tokx", expires, acct, region, client_request_token)        -> b"" (tokens by expiry, for pruning)
     ("ddb", "gc", acct, region, tid)                                    -> b"" (data awaiting deletion)
 
 ``tid`` is the table's id (a UUID), so a deleted table's data can be removed
@@ -92,6 +93,13 @@ def collection_key(acct, region, tid, hk) -> tuple:
 
 def token_key(acct, region, token: str) -> tuple:
     return ("ddb", acct, region, "token", token)
+
+
+TOKEN_EXPIRY_PREFIX = ("ddb", "tokx")
+
+
+def token_expiry_key(expires: float, acct, region, token: str) -> tuple:
+    return ("ddb", "tokx", expires, acct, region, token)
 
 
 def gc_key(acct, region, tid) -> tuple:

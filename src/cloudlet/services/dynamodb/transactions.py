@@ -84,6 +84,7 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
             tkey = S.token_key(ctx.account, ctx.region, token)
             raw = tx.get(tkey)
             digest = _request_hash(req)
+            prev = None
             if raw is not None:
                 prev = S.loads(raw)
                 if prev["expires"] > now:
@@ -167,8 +168,14 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
                 metrics.setdefault(target.name, []).append(item_collection_metrics(target.schema, new or old, collection))
         response: dict = {}
         if token is not None:
+            # Kept for TOKEN_TTL by the clock; the background sweeper
+            # (background.State.sweep_tokens) deletes it after that.
+            if prev is not None:
+                tx.delete(S.token_expiry_key(prev["expires"], ctx.account, ctx.region, token))
+            expires = now + TOKEN_TTL
             tx.put(S.token_key(ctx.account, ctx.region, token),
-                   S.dumps({"hash": digest, "expires": now + TOKEN_TTL, "response": response}))
+                   S.dumps({"hash": digest, "expires": expires, "response": response}))
+            tx.put(S.token_expiry_key(expires, ctx.account, ctx.region, token), b"")
     if metrics:
         response = {**response, "ItemCollectionMetrics": metrics}
     return meter.add_to(response, many=True)
