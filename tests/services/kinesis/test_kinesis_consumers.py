@@ -9,7 +9,9 @@ import time
 import pytest
 
 from tests.conftest import make_client
-from tests.services.kinesis.conftest import error_of, make_stream, new_account, wait_consumer, wait_status
+from tests.services.kinesis.conftest import (
+    error_of, make_stream, new_account, server_now, wait_consumer, wait_status,
+)
 
 S0 = "shardId-000000000000"
 
@@ -267,3 +269,40 @@ def test_subscribe_over_http2(kinesis, account, server):
     assert events[1][0] == "SubscribeToShardEvent"
     records = [r for _, e in events[2:] for r in e["Records"]]
     assert [r["Data"] for r in records] == ["b3ZlciBoMg=="]  # base64 of the bytes, as the JSON protocol sends blobs
+
+
+def test_subscribe_in_cbor(kinesis, account, server):
+    """The Java SDK and the KCL ask in CBOR: the events come back in CBOR too (blobs as byte
+    strings, timestamps as tag 1 epoch milliseconds)."""
+    import http.client
+    from urllib.parse import urlparse
+
+    import cbor2
+    from botocore.eventstream import EventStreamBuffer
+
+    make_stream(kinesis, "cbor", 1)
+    carn = _consumer(kinesis, _arn(kinesis, "cbor"))
+    kinesis.put_record(StreamName="cbor", Data=b"\x00binary\xff", PartitionKey="k")
+    url = urlparse(server.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    body = cbor2.dumps({"ConsumerARN": carn, "ShardId": S0, "StartingPosition": {"Type": "TRIM_HORIZON"}})
+    conn.request("POST", "/", body=body, headers={
+        "X-Amz-Target": "Kinesis_20131202.SubscribeToShard", "Content-Type": "application/x-amz-cbor-1.1",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={account}/20240101/us-east-1/kinesis/aws4_request, "
+                         "SignedHeaders=host, Signature=abc"})
+    resp = conn.getresponse()
+    assert resp.status == 200
+    buf = EventStreamBuffer()
+    messages = []
+    while len(messages) < 2:
+        buf.add_data(resp.read1(65536))
+        messages.extend(buf)
+    conn.close()
+    assert messages[0].headers[":event-type"] == "initial-response"
+    event = messages[1]
+    assert event.headers[":content-type"] == "application/x-amz-cbor-1.1"
+    payload = cbor2.loads(event.payload, semantic_decoders={1: lambda value, immutable=False: ("ms", value)})
+    (record,) = payload["Records"]
+    assert record["Data"] == b"\x00binary\xff"
+    unit, millis = record["ApproximateArrivalTimestamp"]
+    assert unit == "ms" and abs(millis / 1000 - server_now(server)) < 60

@@ -17,7 +17,7 @@ import logging
 import orjson
 
 from cloudlet.gateway.http import Response
-from cloudlet.protocol import eventstream, json_protocol
+from cloudlet.protocol import cbor_protocol, eventstream, json_protocol
 from cloudlet.protocol.model import service_model
 from cloudlet.services.base import RequestContext
 from cloudlet.services.kinesis import errors, models, store
@@ -160,14 +160,29 @@ def deregister_stream_consumer(ctx: RequestContext, req: dict) -> dict:
 _event_shape = None
 
 
-def _event_payload(value: dict) -> bytes:
+def _event(value: dict, protocol: str) -> bytes:
+    """A SubscribeToShardEvent message, its payload in the protocol of the request (the
+    Java SDK and the KCL speak CBOR, the others JSON)."""
     global _event_shape
     if _event_shape is None:
         _event_shape = service_model("kinesis").shape_for("SubscribeToShardEvent")
-    return json_protocol.serialize_response(_event_shape, value)
+    if protocol == "cbor":
+        return eventstream.event("SubscribeToShardEvent", cbor_protocol.serialize_response(_event_shape, value),
+                                 cbor_protocol.CONTENT_TYPE)
+    return eventstream.event("SubscribeToShardEvent", json_protocol.serialize_response(_event_shape, value))
 
 
-def _exception(code: str, message: str) -> bytes:
+def _initial(protocol: str) -> bytes:
+    if protocol == "cbor":
+        return eventstream.event("initial-response", cbor_protocol.serialize_response(None, {}),
+                                 cbor_protocol.CONTENT_TYPE)
+    return eventstream.event("initial-response", b"{}")
+
+
+def _exception(code: str, message: str, protocol: str) -> bytes:
+    if protocol == "cbor":
+        return eventstream.exception(code, cbor_protocol.serialize_response(None, {"message": message}),
+                                     cbor_protocol.CONTENT_TYPE)
     return eventstream.exception(code, orjson.dumps({"message": message}))
 
 
@@ -211,11 +226,11 @@ async def _events(ctx: RequestContext, ref: Ref, stream_id: str, consumer: dict,
     wake_key = (ref.account, ref.region, stream_id, index)
     last_event = None
     try:
-        yield eventstream.event("initial-response", b"{}")
+        yield _initial(ctx.protocol)
         while True:
             if sub.superseded:
                 yield _exception("ResourceInUseException", "Another subscription for this consumer and shard "
-                                                           "took over this one.")
+                                                           "took over this one.", ctx.protocol)
                 return
             now = clock.now()
             if now >= deadline:
@@ -238,7 +253,8 @@ async def _events(ctx: RequestContext, ref: Ref, stream_id: str, consumer: dict,
                 if batch is None:
                     r.unregister(wake_key, waiter)
                     yield _exception("ResourceNotFoundException",
-                                     f"Consumer {consumer['arn']} or shard {models.shard_id(index)} no longer exists.")
+                                     f"Consumer {consumer['arn']} or shard {models.shard_id(index)} no longer exists.",
+                                     ctx.protocol)
                     return
                 heartbeat_due = last_event is None or now - last_event >= HEARTBEAT
                 if batch.records or batch.end_of_shard or heartbeat_due:
@@ -251,7 +267,7 @@ async def _events(ctx: RequestContext, ref: Ref, stream_id: str, consumer: dict,
                     position = batch.next_position
                     last_event = now
                     r.unregister(wake_key, waiter)
-                    yield eventstream.event("SubscribeToShardEvent", _event_payload(event))
+                    yield _event(event, ctx.protocol)
                     if batch.end_of_shard:
                         return
                     continue  # look again: more may be waiting, or have come while we yielded
