@@ -68,7 +68,14 @@ class App:
         self.clock = Clock()
         if not config.in_memory:
             prepare_data_dir(config.data_dir)
-        self.store = storage.open_store(None if config.in_memory else config.data_dir)
+        from cloudlet.storage.sqlite import StoreLockedError
+
+        try:
+            self.store = storage.open_store(None if config.in_memory else config.data_dir)
+        except StoreLockedError:
+            raise StartupError(f"data dir {config.data_dir} is in use by another cloudlet process") from None
+        except OSError as e:
+            raise StartupError(f"data dir {config.data_dir} is not usable: {e.strerror or e}") from None
         # In-process state of each service (waiters, background tasks), by service name.
         self.state: dict[str, object] = {}
         self._load_clock()

@@ -41,7 +41,7 @@ def _head(status: int, headers: list[tuple[str, str]], length: int | None, keep_
 
 class HttpProtocol(asyncio.Protocol):
     __slots__ = ("gateway", "transport", "parser", "url", "headers", "body", "queue", "busy", "closed",
-                 "fresh", "h2")
+                 "fresh", "h2", "pending")
 
     def __init__(self, gateway):
         self.gateway = gateway
@@ -55,6 +55,7 @@ class HttpProtocol(asyncio.Protocol):
         self.closed = False
         self.fresh = True  # no byte received yet: may still turn out to be HTTP/2
         self.h2 = None
+        self.pending: asyncio.Task | None = None  # the awaited answer (long poll, event stream)
 
     # -------------------------------------------------------- asyncio callbacks
 
@@ -65,6 +66,8 @@ class HttpProtocol(asyncio.Protocol):
         self.closed = True
         if self.h2 is not None:
             self.h2.connection_lost()
+        if self.pending is not None and not self.pending.done():
+            self.pending.cancel()  # nobody is left to read it: end long polls and streams now
 
     def data_received(self, data: bytes):
         if self.h2 is not None:
@@ -143,7 +146,7 @@ class HttpProtocol(asyncio.Protocol):
             return
         self.busy = True
         self.transport.pause_reading()
-        asyncio.ensure_future(self._reply_later(result, keep_alive))
+        self.pending = asyncio.ensure_future(self._reply_later(result, keep_alive))
 
     def _reply_now(self, response: Response, keep_alive: bool):
         if self.closed:
@@ -160,12 +163,15 @@ class HttpProtocol(asyncio.Protocol):
                 await self._stream(response, keep_alive)
             else:
                 self._reply_now(response, keep_alive)
+        except asyncio.CancelledError:
+            return
         except Exception:  # noqa: BLE001
             log.exception("error writing response")
             self.transport.close()
             return
         finally:
             self.busy = False
+            self.pending = None
         if self.closed:
             return
         self.transport.resume_reading()

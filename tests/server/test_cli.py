@@ -108,3 +108,10 @@ def test_data_dir_from_environment(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_second_server_on_the_same_data_dir_is_refused(durable_server):
+    r = run(["serve", "--data-dir", durable_server.data_dir, "--port", str(free_port())])
+    assert r.returncode != 0
+    lines = r.stderr.strip().splitlines()
+    assert lines == [f"cloudlet: data dir {durable_server.data_dir} is in use by another cloudlet process"]

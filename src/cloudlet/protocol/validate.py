@@ -68,7 +68,7 @@ def format_value(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}={format_value(v).strip(chr(39))}" for k, v in value.items()) + "}"
     if isinstance(value, bytes):
-        return "java.nio.HeapByteBuffer[pos=0 lim=%d cap=%d]" % (len(value), len(value))
+        return "'java.nio.HeapByteBuffer[pos=0 lim=%d cap=%d]'" % (len(value), len(value))
     return f"'{value}'"
 
 

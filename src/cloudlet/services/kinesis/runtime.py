@@ -256,9 +256,8 @@ class Runtime:
 
 
 def runtime(app) -> Runtime:
-    rt = getattr(app, "_kinesis_runtime", None)
+    rt = app.state.get("kinesis")
     if rt is None:
-        rt = Runtime(app)
-        app._kinesis_runtime = rt
+        rt = app.state["kinesis"] = Runtime(app)
         app.clock.on_advance(rt.on_clock_advance)
     return rt
