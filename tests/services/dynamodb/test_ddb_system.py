@@ -201,15 +201,17 @@ def test_aws_cli_smoke(server):
 
 @pytest.mark.slow
 def test_get_and_query_cost_independent_of_table_size(server, make_table):
-    """200 GetItems and 100 Query pages at 1,000 vs 100,000 items: the time per
-    call must not grow with the table (O(log n + page), not O(n))."""
+    """200 GetItems and 100 ten-item Query pages at 1,000 vs 100,000 items: the
+    time per call must not grow with the table (O(log n + page), not O(n)).
+    (benchmarks: ddb-get-scale / ddb-query-scale go to 1,000,000.)"""
     ddb = make_client("dynamodb", server.url)
     small, big = make_table(), make_table()
 
     def fill(name, n):
+        # 100 partitions: 10 items each in the small table, 1,000 in the big one
         for start in range(0, n, 25):
             ddb.batch_write_item(RequestItems={name: [
-                {"PutRequest": {"Item": {"pk": {"S": f"p{i % 500}"}, "sk": {"S": f"{i:07d}"}, "v": {"N": str(i)}}}}
+                {"PutRequest": {"Item": {"pk": {"S": f"p{i % 100}"}, "sk": {"S": f"{i:07d}"}, "v": {"N": str(i)}}}}
                 for i in range(start, min(n, start + 25))]})
 
     fill(small, 1_000)
@@ -218,13 +220,17 @@ def test_get_and_query_cost_independent_of_table_size(server, make_table):
     def timed(name):
         t0 = time.perf_counter()
         for i in range(200):
-            ddb.get_item(TableName=name, Key={"pk": {"S": f"p{i % 500}"}, "sk": {"S": f"{i:07d}"}})
+            ddb.get_item(TableName=name, Key={"pk": {"S": f"p{i % 100}"}, "sk": {"S": f"{i:07d}"}})
         for i in range(100):
-            ddb.query(TableName=name, KeyConditionExpression="pk = :p", Limit=2,
-                      ExpressionAttributeValues={":p": {"S": f"p{i}"}})
+            page = ddb.query(TableName=name, KeyConditionExpression="pk = :p", Limit=10,
+                             ExpressionAttributeValues={":p": {"S": f"p{i}"}})
+            assert page["Count"] == 10
         return time.perf_counter() - t0
 
     timed(small)
-    t_small = min(timed(small) for _ in range(2))
-    t_big = min(timed(big) for _ in range(2))
-    assert t_big < t_small * 2.0, (t_small, t_big)
+    timed(big)
+    t_small, t_big = [], []
+    for _ in range(3):  # interleaved, best of three: robust to a busy machine
+        t_small.append(timed(small))
+        t_big.append(timed(big))
+    assert min(t_big) < min(t_small) * 1.5, (t_small, t_big)
