@@ -3,6 +3,7 @@ plus model-based (hypothesis stateful) tests against a plain dict."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -277,6 +278,29 @@ def test_range_snapshot_reverse_with_limit_and_two_iterators(store):
         assert got_b == list(range(60))
 
 
+def test_scan_snapshot_small_world_exhaustive(store, monkeypatch):
+    """Every single write (put over, put new, delete, delete_range) at every
+    point of every scan shape, with batches of 2 so that every batch boundary
+    is hit: the scan yields the snapshot as of range()."""
+    monkeypatch.setattr(_common, "FIRST_BATCH", 2)
+    monkeypatch.setattr(_common, "MAX_BATCH", 2)
+    base = {("k", i): b"v%d" % i for i in range(0, 14, 2)}  # 7 keys, gaps for new ones
+    fill(store, base, value=base.__getitem__)
+    targets = [("k", i) for i in range(-1, 15)]
+    writes = [("put", k, b"new") for k in targets] + [("delete", k) for k in targets[1::2]]
+    writes += [("delete_range", k) for k in targets[1::2]]
+    shapes = [dict(prefix=("k",), reverse=r, limit=lim) for r in (False, True) for lim in (None, 1, 2, 3, 5)]
+    shapes += [dict(start=("k", 3), end=("k", 10), reverse=r) for r in (False, True)]
+    for shape in shapes:
+        for w in writes:
+            for at in range(-1, 7):
+                work = dict(base)
+                with pytest.raises(Boom):
+                    with store.transaction() as tx:
+                        run_scan(tx, work, shape, [(at, w)])
+                        raise Boom  # keep the store at base for the next round
+
+
 def test_abandoned_iterator_stops_tracking(store):
     fill(store, [("k", i) for i in range(10)])
     with store.transaction() as tx:
@@ -405,10 +429,14 @@ def model_range(model: dict, start=None, end=None, prefix=None, reverse=False, l
     return out if limit is None else out[:limit]
 
 
+_serial = itertools.count()
+
+
 def apply_write(tx, model: dict, w) -> None:
     if w[0] == "put":
-        tx.put(w[1], w[2])
-        model[w[1]] = w[2]
+        value = w[2] + b"#%d" % next(_serial)  # every write visible, even "same value" ones
+        tx.put(w[1], value)
+        model[w[1]] = value
     elif w[0] == "delete":
         tx.delete(w[1])
         model.pop(w[1], None)
@@ -484,6 +512,7 @@ class StoreModel(RuleBasedStateMachine):
         else:
             self.model = work
 
+    @precondition(lambda self: len(self.model) >= 4)
     @rule(data=st.data())
     def scan_under_writes(self, data):
         """A range iteration with writes aimed at the keys it covers."""
@@ -530,7 +559,7 @@ class SqliteStoreModel(StoreModel):
 
 
 model_settings = settings(
-    max_examples=50, stateful_step_count=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=50, stateful_step_count=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 TestMemoryStoreModel = StoreModel.TestCase
 TestMemoryStoreModel.settings = model_settings

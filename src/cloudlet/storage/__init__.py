@@ -13,11 +13,11 @@ from cloudlet.storage.interface import Key, Store, Transaction
 __all__ = ["Key", "Store", "Transaction", "open_store"]
 
 
-def open_store(data_dir: str | None) -> Store:
+def open_store(data_dir: str | None, *, group_commit: bool = False) -> Store:
     if data_dir is None:
         from cloudlet.storage.memory import MemoryStore
 
         return MemoryStore()
     from cloudlet.storage.sqlite import SqliteStore
 
-    return SqliteStore(os.path.join(data_dir, "store.sqlite3"))
+    return SqliteStore(os.path.join(data_dir, "store.sqlite3"), group_commit=group_commit)
