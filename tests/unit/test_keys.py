@@ -204,7 +204,7 @@ def tuple_families(draw):
     return draw(st.lists(tuples_for(schema), min_size=2, max_size=12))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tuple_families())
 def test_byte_order_is_tuple_order(family):
     packed = [pack(t) for t in family]
@@ -215,7 +215,7 @@ def test_byte_order_is_tuple_order(family):
     assert [pack(t) for t in sorted(family)] == sorted(packed)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(dynamodb_numbers() | st.decimals(allow_nan=False), min_size=2, max_size=20))
 def test_decimal_order_is_numeric(nums):
     for a, b in itertools.combinations(nums, 2):

@@ -32,10 +32,12 @@ def make_store(kind: str, path: str):
         return SqliteStore(os.path.join(path, "store.sqlite3"))
     if kind == "sqlite-shared":  # locking_mode NORMAL, BEGIN IMMEDIATE per transaction
         return SqliteStore(os.path.join(path, "store.sqlite3"), exclusive=False)
+    if kind == "sqlite-group":  # group commit: SAVEPOINT per transaction, COMMIT on flush()
+        return SqliteStore(os.path.join(path, "store.sqlite3"), group_commit=True)
     raise ValueError(kind)
 
 
-@pytest.fixture(params=["memory", "sqlite", "sqlite-shared"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-shared", "sqlite-group"])
 def store(request, tmp_path):
     s = make_store(request.param, str(tmp_path))
     yield s
@@ -558,10 +560,20 @@ class SqliteStoreModel(StoreModel):
         self.store = make_store(self.kind, self.dir)
 
 
+class GroupCommitStoreModel(SqliteStoreModel):
+    kind = "sqlite-group"
+
+    @rule()
+    def flush(self):
+        self.store.flush()
+
+
 model_settings = settings(
-    max_examples=50, stateful_step_count=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=35, stateful_step_count=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 TestMemoryStoreModel = StoreModel.TestCase
 TestMemoryStoreModel.settings = model_settings
 TestSqliteStoreModel = SqliteStoreModel.TestCase
 TestSqliteStoreModel.settings = model_settings
+TestGroupCommitStoreModel = GroupCommitStoreModel.TestCase
+TestGroupCommitStoreModel.settings = model_settings
