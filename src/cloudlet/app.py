@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import logging
@@ -71,17 +72,44 @@ class App:
         from cloudlet.storage.sqlite import StoreLockedError
 
         try:
-            self.store = storage.open_store(None if config.in_memory else config.data_dir)
+            self.store = storage.open_store(None if config.in_memory else config.data_dir, group_commit=True)
         except StoreLockedError:
             raise StartupError(f"data dir {config.data_dir} is in use by another cloudlet process") from None
         except OSError as e:
             raise StartupError(f"data dir {config.data_dir} is not usable: {e.strerror or e}") from None
+        self._after_commit: list = []
         # In-process state of each service (waiters, background tasks), by service name.
         self.state: dict[str, object] = {}
         self._load_clock()
         self.clock.on_advance(self._save_clock)
         self.services = all_services()
         self.gateway = Gateway(self, self.services)
+
+    # ------------------------------------------------------------ group commit
+
+    def durable(self, fn) -> None:
+        """Call ``fn(ok)`` once everything committed so far is durable: at once
+        when nothing is pending, else after the next flush. The server sends
+        every answer through here, so no answer reveals a write that a crash
+        could still lose."""
+        if self.store.pending:
+            self._after_commit.append(fn)
+        else:
+            fn(True)
+
+    def _schedule_flush(self) -> None:
+        asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        ok = True
+        try:
+            self.store.flush()
+        except Exception:  # noqa: BLE001 — e.g. disk full: the batch's answers must not claim success
+            log.exception("could not commit to the data dir; dropping the connections that waited on it")
+            ok = False
+        waiting, self._after_commit = self._after_commit, []
+        for fn in waiting:
+            fn(ok)
 
     _CLOCK_KEY = ("_cloudlet", "clock_offset")
 
@@ -100,6 +128,9 @@ class App:
         for service in self.services:
             for hook in service.startup:
                 await _maybe_await(hook(self))
+        # From here on a batch of commits is flushed once per event-loop turn.
+        self.store.on_pending = self._schedule_flush
+        self.flush()
 
     async def stop(self) -> None:
         for service in self.services:
@@ -108,6 +139,7 @@ class App:
                     await _maybe_await(hook(self))
                 except Exception:  # noqa: BLE001
                     log.exception("error stopping %s", service.name)
+        self.flush()
         self.store.close()
 
     def reset(self) -> None:

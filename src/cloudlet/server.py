@@ -41,10 +41,11 @@ def _head(status: int, headers: list[tuple[str, str]], length: int | None, keep_
 
 class HttpProtocol(asyncio.Protocol):
     __slots__ = ("gateway", "transport", "parser", "url", "headers", "body", "queue", "busy", "closed",
-                 "fresh", "h2", "pending")
+                 "fresh", "h2", "pending", "durable")
 
     def __init__(self, gateway):
         self.gateway = gateway
+        self.durable = gateway.app.durable
         self.transport = None
         self.parser = httptools.HttpRequestParser(self)
         self.url = b""
@@ -88,7 +89,6 @@ class HttpProtocol(asyncio.Protocol):
                     self.h2.data_received(rest)
         except httptools.HttpParserError:
             self._reply_now(Response(400, b"malformed HTTP request"), False)
-            self.transport.close()
 
     # -------------------------------------------------------- parser callbacks
 
@@ -152,9 +152,20 @@ class HttpProtocol(asyncio.Protocol):
         if self.closed:
             return
         body = response.body
-        self.transport.write(_head(response.status, response.headers, len(body), keep_alive) + body)
-        if not keep_alive:
-            self.transport.close()
+        self._write(_head(response.status, response.headers, len(body), keep_alive) + body, not keep_alive)
+
+    def _write(self, data: bytes, close: bool = False):
+        """Write once every store write so far is durable (group commit)."""
+        def write(ok: bool):
+            if self.closed:
+                return
+            if not ok:  # the commit failed: do not acknowledge, let the client retry
+                self.transport.close()
+                return
+            self.transport.write(data)
+            if close:
+                self.transport.close()
+        self.durable(write)
 
     async def _reply_later(self, pending, keep_alive: bool):
         try:
@@ -180,19 +191,17 @@ class HttpProtocol(asyncio.Protocol):
             self._dispatch(request, keep)
 
     async def _stream(self, response: Response, keep_alive: bool):
-        self.transport.write(_head(response.status, response.headers, None, keep_alive))
+        self._write(_head(response.status, response.headers, None, keep_alive))
         stream = response.stream
         try:
             async for chunk in stream:
                 if self.closed:
                     break
                 if chunk:
-                    self.transport.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self._write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
         finally:
             aclose = getattr(stream, "aclose", None)
             if aclose is not None:
                 await aclose()
         if not self.closed:
-            self.transport.write(b"0\r\n\r\n")
-            if not keep_alive:
-                self.transport.close()
+            self._write(b"0\r\n\r\n", not keep_alive)

@@ -60,7 +60,16 @@ class H2Connection:
     def flush(self) -> None:
         data = self.conn.data_to_send()
         if data and not self.closed:
+            self.gateway.app.durable(lambda ok: self._write(data, ok))
+
+    def _write(self, data: bytes, ok: bool) -> None:
+        """Called once the store writes so far are durable (group commit)."""
+        if self.closed:
+            return
+        if ok:
             self.transport.write(data)
+        else:
+            self.transport.close()
 
     def connection_lost(self) -> None:
         self.closed = True

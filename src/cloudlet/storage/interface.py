@@ -59,6 +59,18 @@ class Transaction(ABC):
 
 
 class Store(ABC):
+    """Group commit: a backend may make committed transactions durable in
+    batches. ``pending`` is true while some committed transaction is not yet
+    durable; ``flush()`` makes everything durable; the backend calls
+    ``on_pending()`` (when set) as a batch starts, so its owner can schedule a
+    flush. Backends without a durability step are never pending."""
+
+    on_pending = None  # Callable[[], None] | None
+    pending = False
+
+    def flush(self) -> None:
+        """Make every committed transaction durable."""
+
     @abstractmethod
     def transaction(self) -> AbstractContextManager[Transaction]: ...
 
