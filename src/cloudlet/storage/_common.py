@@ -52,6 +52,9 @@ def check_value(value) -> bytes:
     raise TypeError(f"values are bytes (use storage.codec.dumps), got {type(value).__name__}")
 
 
+_PREFIXES: dict[bytes, tuple] = {}
+
+
 class KeyDecoder:
     """unpack() for keys known to start with one packed prefix: decode only the
     rest and prepend the prefix tuple (range scans over one queue or table)."""
@@ -61,8 +64,15 @@ class KeyDecoder:
     def __init__(self, packed_prefix: bytes):
         self.n = len(packed_prefix)
         # decoded from the bytes, so values come back canonical (Decimal('1.0')
-        # as Decimal('1'), -0.0 as 0.0) exactly as a full unpack would give them
-        self.prefix = unpack(packed_prefix) if packed_prefix else ()
+        # as Decimal('1'), -0.0 as 0.0) exactly as a full unpack would give
+        # them; cached, as the same few prefixes (one per queue, table) recur
+        prefix = _PREFIXES.get(packed_prefix)
+        if prefix is None:
+            prefix = unpack(packed_prefix) if packed_prefix else ()
+            if len(_PREFIXES) >= 4096:
+                _PREFIXES.clear()
+            _PREFIXES[packed_prefix] = prefix
+        self.prefix = prefix
 
     def __call__(self, k: bytes) -> Key:
         if self.n:

@@ -366,89 +366,106 @@ def _decode_decimal_body(body: bytes, negative: bool) -> Decimal:
     return Decimal(f"{'-' if negative else ''}{digits}E{exp}")
 
 
-def _decode(b: bytes, pos: int, nested: bool) -> tuple[tuple, int]:
-    out = []
-    app = out.append
+def _decode_one(b: bytes, pos: int, nested: bool):
+    """Decode the element whose code byte is at ``pos``; returns (value, next
+    position), or (_END, next position) at the 0x00 that closes a nested tuple."""
     n = len(b)
-    while pos < n:
-        code = b[pos]
-        pos += 1
-        if code == _STR:
-            end = b.find(b"\x00", pos)
-            if end >= 0 and (end + 1 >= n or b[end + 1] != 0xFF):
-                raw = b[pos:end]
-                pos = end + 1
-            else:
-                raw, pos = _find_end(b, pos)
-            try:
-                app(raw.decode())
-            except UnicodeDecodeError:
-                app(_decode_str(raw))
-        elif _NEG_BIG <= code <= _POS_BIG:
-            v, pos = _decode_int(b, pos, code)
-            app(v)
-        elif code == _NONE:
-            if nested:
-                if pos < n and b[pos] == 0xFF:
-                    app(None)
-                    pos += 1
-                else:
-                    return tuple(out), pos  # end of the nested tuple
-            else:
-                app(None)
-        elif code == _BYTES:
-            raw, pos = _find_end(b, pos)
-            app(raw)
-        elif code == _NESTED:
-            v, pos = _decode(b, pos, True)
-            app(v)
-        elif code == _TRUE:
-            app(True)
-        elif code == _FALSE:
-            app(False)
-        elif code == _DOUBLE:
-            if pos + 8 > n:
-                raise KeyEncodingError("truncated float")
-            u = _unpack_from_Q(b, pos)[0]
-            pos += 8
-            if u & _SIGN:
-                u ^= _SIGN
-            else:
-                u ^= _ALL64
-            app(_unpack_d(_pack_Q(u))[0])
-        elif code == _DEC_POS:
-            # E's bytes may hold 0x00: skip them (their length is in E's code byte)
+    code = b[pos]
+    pos += 1
+    if code == _STR:
+        raw, pos = _find_end(b, pos)
+        return _decode_str(raw), pos
+    if _NEG_BIG <= code <= _POS_BIG:
+        return _decode_int(b, pos, code)
+    if code == _NONE:
+        if not nested:
+            return None, pos
+        if pos < n and b[pos] == 0xFF:
+            return None, pos + 1
+        return _END, pos  # end of the nested tuple
+    if code == _BYTES:
+        return _find_end(b, pos)
+    if code == _NESTED:
+        out = []
+        while True:
             if pos >= n:
-                raise KeyEncodingError("truncated decimal")
-            _, dstart = _decode_int(b, pos + 1, b[pos])
-            end = b.find(b"\x00", dstart)
-            if end < 0:
-                raise KeyEncodingError("unterminated decimal")
-            app(_decode_decimal_body(b[pos:end], False))
-            pos = end + 1
-        elif code == _DEC_NEG:
-            if pos >= n:
-                raise KeyEncodingError("truncated decimal")
-            c = b[pos] ^ 0xFF
-            _, dstart = _decode_int(b[pos : pos + 10].translate(_INVERT), 1, c)
-            end = b.find(b"\xff", pos + dstart)
-            if end < 0:
-                raise KeyEncodingError("unterminated decimal")
-            app(_decode_decimal_body(b[pos:end].translate(_INVERT), True))
-            pos = end + 1
-        elif code == _DEC_ZERO:
-            app(Decimal(0))
-        elif code == _DEC_POS_INF:
-            app(Decimal("Infinity"))
-        elif code == _DEC_NEG_INF:
-            app(Decimal("-Infinity"))
+                raise KeyEncodingError("unterminated nested tuple")
+            v, pos = _decode_one(b, pos, True)
+            if v is _END:
+                return tuple(out), pos
+            out.append(v)
+    if code == _TRUE:
+        return True, pos
+    if code == _FALSE:
+        return False, pos
+    if code == _DOUBLE:
+        if pos + 8 > n:
+            raise KeyEncodingError("truncated float")
+        u = _unpack_from_Q(b, pos)[0]
+        if u & _SIGN:
+            u ^= _SIGN
         else:
-            raise KeyEncodingError(f"unknown type code {code:#x} at offset {pos - 1}")
-    if nested:
-        raise KeyEncodingError("unterminated nested tuple")
-    return tuple(out), pos
+            u ^= _ALL64
+        return _unpack_d(_pack_Q(u))[0], pos + 8
+    if code == _DEC_POS:
+        # E's bytes may hold 0x00: skip them (their length is in E's code byte)
+        if pos >= n:
+            raise KeyEncodingError("truncated decimal")
+        _, dstart = _decode_int(b, pos + 1, b[pos])
+        end = b.find(b"\x00", dstart)
+        if end < 0:
+            raise KeyEncodingError("unterminated decimal")
+        return _decode_decimal_body(b[pos:end], False), end + 1
+    if code == _DEC_NEG:
+        if pos >= n:
+            raise KeyEncodingError("truncated decimal")
+        c = b[pos] ^ 0xFF
+        _, dstart = _decode_int(b[pos : pos + 10].translate(_INVERT), 1, c)
+        end = b.find(b"\xff", pos + dstart)
+        if end < 0:
+            raise KeyEncodingError("unterminated decimal")
+        return _decode_decimal_body(b[pos:end].translate(_INVERT), True), end + 1
+    if code == _DEC_ZERO:
+        return _DECIMAL_ZERO, pos
+    if code == _DEC_POS_INF:
+        return _DECIMAL_INF, pos
+    if code == _DEC_NEG_INF:
+        return _DECIMAL_NEG_INF, pos
+    raise KeyEncodingError(f"unknown type code {code:#x} at offset {pos - 1}")
+
+
+_END = object()
+_DECIMAL_ZERO = Decimal(0)
+_DECIMAL_INF = Decimal("Infinity")
+_DECIMAL_NEG_INF = Decimal("-Infinity")
 
 
 def unpack(b: bytes) -> tuple:
     """Decode bytes made by :func:`pack`."""
-    return _decode(b, 0, False)[0]
+    out = []
+    app = out.append
+    pos = 0
+    n = len(b)
+    find = b.find
+    while pos < n:
+        code = b[pos]
+        # inline fast paths: unescaped str, small non-negative int
+        if code == _STR:
+            end = find(b"\x00", pos + 1)
+            if end >= 0 and (end + 1 >= n or b[end + 1] != 0xFF):
+                raw = b[pos + 1 : end]
+                try:
+                    app(raw.decode())
+                except UnicodeDecodeError:
+                    app(_decode_str(raw))
+                pos = end + 1
+                continue
+        elif _INT_ZERO < code < _POS_BIG:
+            end = pos + 1 + code - _INT_ZERO
+            if end <= n:
+                app(int.from_bytes(b[pos + 1 : end], "big"))
+                pos = end
+                continue
+        v, pos = _decode_one(b, pos, False)
+        app(v)
+    return tuple(out)
