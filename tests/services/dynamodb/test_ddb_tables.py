@@ -257,3 +257,65 @@ def test_unknown_table_operations(ddb):
 def test_describe_limits_and_endpoints(ddb):
     assert ddb.describe_limits()["TableMaxReadCapacityUnits"] == 40000
     assert ddb.describe_endpoints()["Endpoints"][0]["CachePeriodInMinutes"] == 1440
+
+
+def _counters(ddb, name):
+    t = ddb.describe_table(TableName=name)["Table"]
+    return (t["ItemCount"], t["TableSizeBytes"],
+            {ix["IndexName"]: (ix["ItemCount"], ix["IndexSizeBytes"]) for ix in t.get("GlobalSecondaryIndexes", [])})
+
+
+def _counted_table(ddb):
+    name = _name()
+    spec = hash_range()
+    spec["AttributeDefinitions"].append({"AttributeName": "g", "AttributeType": "S"})
+    spec["GlobalSecondaryIndexes"] = [{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                       "Projection": {"ProjectionType": "KEYS_ONLY"}}]
+    ddb.create_table(TableName=name, **spec)
+    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 20})
+    return name
+
+
+def _write_and_check(ddb, name):
+    """Every write path moves the counters by exactly what it wrote; a
+    cancelled transaction moves nothing. Sizes by the item-size rules:
+    pk/"a" + sk/"1" = 6 bytes, + g/"G" = 8, + v/"12345" = 14; pk/"b0" + sk/"1" = 7."""
+    key = lambda pk, sk="1": {"pk": {"S": pk}, "sk": {"S": sk}}  # noqa: E731
+    ddb.put_item(TableName=name, Item={**key("a"), "g": {"S": "G"}})
+    assert _counters(ddb, name) == (1, 8, {"by-g": (1, 8)})
+    ddb.update_item(TableName=name, Key=key("a"), UpdateExpression="SET v = :v",
+                    ExpressionAttributeValues={":v": {"S": "12345"}})
+    assert _counters(ddb, name) == (1, 14, {"by-g": (1, 8)})
+    ddb.batch_write_item(RequestItems={name: [{"PutRequest": {"Item": key(f"b{i}")}} for i in range(5)]})
+    assert _counters(ddb, name) == (6, 14 + 5 * 7, {"by-g": (1, 8)})
+    ddb.transact_write_items(TransactItems=[
+        {"Delete": {"TableName": name, "Key": key("b0")}},
+        {"Update": {"TableName": name, "Key": key("a"), "UpdateExpression": "REMOVE g"}}])
+    assert _counters(ddb, name) == (5, 12 + 4 * 7, {"by-g": (0, 0)})
+    with pytest.raises(ClientError):
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": name, "Item": {**key("c"), "g": {"S": "G"}}}},
+            {"ConditionCheck": {"TableName": name, "Key": key("zz"), "ConditionExpression": "attribute_exists(pk)"}}])
+    with pytest.raises(ClientError):
+        ddb.put_item(TableName=name, Item=key("a"), ConditionExpression="attribute_not_exists(pk)")
+    ddb.delete_item(TableName=name, Key=key("nothing-here"))
+    expected = (5, 40, {"by-g": (0, 0)})
+    assert _counters(ddb, name) == expected
+    return expected
+
+
+def test_counters_are_exact_and_live(ddb):
+    name = _counted_table(ddb)
+    _write_and_check(ddb, name)
+    ddb.delete_table(TableName=name)
+
+
+@pytest.mark.slow
+def test_counters_survive_restart(durable_server):
+    from tests.conftest import make_client
+
+    ddb = make_client("dynamodb", durable_server.url)
+    name = _counted_table(ddb)
+    expected = _write_and_check(ddb, name)
+    durable_server.restart()
+    assert _counters(make_client("dynamodb", durable_server.url), name) == expected

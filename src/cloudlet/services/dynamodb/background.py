@@ -77,6 +77,9 @@ class State:
         self.app = app
         self.tables = S.Tables()
         self.collection_limit = collection_limit_from(os.environ)  # read once, at start
+        # Counter changes of committed requests not yet in the store (see add_stats).
+        self.pending_stats = S.Deltas()
+        self.stats_flush_due = False
         self.handles: set = set()
         self.ttl_task: asyncio.Task | None = None
         self.ttl_wakeup: asyncio.Event | None = None
@@ -93,6 +96,7 @@ class State:
         self.resume()
 
     def stop(self) -> None:
+        self.flush_stats()
         self.running = False
         for h in list(self.handles):
             h.cancel()
@@ -105,6 +109,47 @@ class State:
             h.cancel()
         self.handles.clear()
         self.tables.clear()
+        self.pending_stats = S.Deltas()
+
+    # -------------------------------------------------------------- table counters
+
+    def add_stats(self, deltas: S.Deltas) -> None:
+        """Take the counter changes of a committed request. They are written to
+        the store by one transaction per event-loop turn (``flush_stats``),
+        not one per request: a write request then costs one stored row less.
+        Reads (DescribeTable) add what is pending, so counters stay exact in
+        the process; a kill -9 can lose the changes of the turn it interrupts."""
+        if not deltas.tables:
+            return
+        self.pending_stats.merge(deltas)
+        if not self.stats_flush_due:
+            self.stats_flush_due = True
+            asyncio.get_running_loop().call_soon(self.flush_stats)
+
+    def flush_stats(self) -> None:
+        self.stats_flush_due = False
+        pending = self.pending_stats
+        if not pending.tables:
+            return
+        self.pending_stats = S.Deltas()
+        try:
+            with self.app.store.transaction() as tx:
+                S.apply_deltas(tx, pending)
+        except Exception:  # noqa: BLE001 — keep them for the next flush
+            log.exception("dynamodb counters flush failed")
+            pending.merge(self.pending_stats)
+            self.pending_stats = pending
+
+    def flush_stats_in(self, tx) -> None:
+        """Write what is pending in an open transaction: before a table's data
+        or an index's counters are removed, so that no later flush brings
+        them back."""
+        pending, self.pending_stats = self.pending_stats, S.Deltas()
+        S.apply_deltas(tx, pending)
+
+    def stats_of(self, tx, acct: str, region: str, tid: str) -> dict:
+        """A table's counters: the stored record plus what is pending."""
+        return S.add_deltas(S.get_stats(tx, acct, region, tid), self.pending_stats.of(acct, region, tid))
 
     def resume(self) -> None:
         """Finish what a previous process left (after restart or kill -9)."""
@@ -152,6 +197,7 @@ class State:
             record = dict(record)
             status = record["TableStatus"]
             if status == "DELETING":
+                self.flush_stats_in(tx)
                 self.tables.delete(tx, acct, region, name)
                 tx.delete(ttl_key(acct, region, name))
                 tx.put(S.gc_key(acct, region, record["TableId"]), b"")
@@ -217,7 +263,7 @@ class State:
             for key, raw in tx.range(start=tuple(start) if start else None, prefix=prefix):
                 if start is not None and tuple(key) == tuple(start):
                     continue
-                S.add_to_index(tx, acct, region, schema, index, S.unpack_item_key(key, schema), S.loads(raw))
+                S.add_to_index(tx, acct, region, schema, index, S.unpack_item_key(key, schema), S.load_item(raw)[0])
                 last = key
                 n += 1
                 if n >= CHUNK:
@@ -251,6 +297,7 @@ class State:
             else:
                 record.pop("GlobalSecondaryIndexes", None)
             self.tables.put(tx, acct, region, record)
+            self.flush_stats_in(tx)
             S.drop_index_stats(tx, acct, region, schema.id, index_name)
             tx.put(gcx_key(acct, region, schema.id, index_name), b"")
             if not any(i["IndexStatus"] != "ACTIVE" for i in gsis):
@@ -377,6 +424,6 @@ def backfill_ttl(tx, acct, region, record: dict) -> None:
     prefix = S.items_prefix(acct, region, schema.id)
     tp = S.ttl_prefix(acct, region, schema.id)
     for key, raw in tx.range(prefix=prefix):
-        e = S.ttl_expiry(S.loads(raw), schema.ttl_attribute)
+        e = S.ttl_expiry(S.load_item(raw)[0], schema.ttl_attribute)
         if e is not None:
             tx.put(tp + (e,) + S.unpack_item_key(key, schema), b"")

@@ -14,6 +14,7 @@ from cloudlet.services.dynamodb import exprs as E
 from cloudlet.services.dynamodb import store as S
 from cloudlet.services.dynamodb import values as V
 from cloudlet.services.dynamodb.errors import resource_not_found, validation
+from cloudlet.services.dynamodb.background import get_state
 from cloudlet.services.dynamodb.items import Target, item_collection_metrics, new_item_for_put, open_table
 from cloudlet.services.dynamodb.service import service
 
@@ -60,12 +61,15 @@ def batch_get_item(ctx: RequestContext, req: dict) -> dict:
                     rest["Keys"] = keys_by_table[name][i:]
                     unprocessed[name] = rest
                     break
-                item = S.get_item(tx, ctx.account, ctx.region, target.schema, target.schema.key_parts(key))
-                meter.read(target.name, C.read_units(V.item_size(item), consistent))
+                item, item_size = S.get_item_sized(tx, ctx.account, ctx.region, target.schema,
+                                                   target.schema.key_parts(key))
+                meter.read_item(target.name, item_size, consistent)
                 if item is not None:
                     proj = compiled[name].project
-                    item = proj(item) if proj else item
-                    size += V.item_size(item)
+                    if proj:
+                        item = proj(item)
+                        item_size = V.item_size(item)
+                    size += item_size
                     out.append(item)
     result = {"Responses": responses, "UnprocessedKeys": unprocessed}
     return meter.add_to(result, many=True)
@@ -83,6 +87,7 @@ def batch_write_item(ctx: RequestContext, req: dict) -> dict:
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
     metrics: dict[str, list] = {}
     want_metrics = req.get("ReturnItemCollectionMetrics") == "SIZE"
+    deltas = S.Deltas()
     with ctx.store.transaction() as tx:
         plan = []
         for name, writes in request_items.items():
@@ -94,24 +99,26 @@ def batch_write_item(ctx: RequestContext, req: dict) -> dict:
                 if (put is None) == (delete is None):
                     raise validation("A WriteRequest must contain exactly one of PutRequest or DeleteRequest")
                 if put is not None:
-                    item, parts = new_item_for_put(target, put["Item"])
+                    item, parts, size = new_item_for_put(target, put["Item"])
                 else:
-                    item, parts = None, schema.key_parts(schema.key_of_request(delete["Key"]))
+                    item, parts, size = None, schema.key_parts(schema.key_of_request(delete["Key"])), 0
                 if parts in seen:
                     raise validation("Provided list of item keys contains duplicates")
                 seen.add(parts)
-                plan.append((target, parts, item))
-        for target, parts, item in plan:
-            old = S.get_item(tx, ctx.account, ctx.region, target.schema, parts)
+                plan.append((target, parts, item, size))
+        for target, parts, item, size in plan:
+            old, old_size = S.get_item_sized(tx, ctx.account, ctx.region, target.schema, parts)
             if old is None and item is None:
                 meter.write(target.name, 1.0)
                 continue
             collection = S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, item,
+                                      old_size=old_size, new_size=size, deltas=deltas,
                                       collection_limit=target.collection_limit)
-            meter.write(target.name, C.write_units(max(V.item_size(old), V.item_size(item))), target.schema, old, item)
+            meter.write_item(target.name, old_size, size, target.schema, old, item)
             if want_metrics and collection is not None:
                 metrics.setdefault(target.name, []).append(
                     item_collection_metrics(target.schema, item or old, collection))
+    get_state(ctx.app).add_stats(deltas)
     out = {"UnprocessedItems": {}}
     if metrics:
         out["ItemCollectionMetrics"] = metrics

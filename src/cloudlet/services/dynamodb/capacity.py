@@ -76,6 +76,17 @@ class Meter:
             d = e[kind].setdefault(index.name, {"read": 0.0, "write": 0.0})
             d["read"] += units
 
+    def read_item(self, table: str, size: int, consistent: bool, transactional: bool = False) -> None:
+        """A single-item read of ``size`` bytes (nothing to do unless asked)."""
+        if self.mode is not None:
+            self.read(table, read_units(size, consistent, transactional))
+
+    def write_item(self, table: str, old_size: int, new_size: int, schema, old, new,
+                   transactional: bool = False) -> None:
+        """Replacing ``old`` (``old_size`` bytes) by ``new``; index units too."""
+        if self.mode is not None:
+            self.write(table, write_units(max(old_size, new_size), transactional), schema, old, new, transactional)
+
     def write(self, table: str, units: float, schema=None, old=None, new=None, transactional=False) -> None:
         if self.mode is None:
             return

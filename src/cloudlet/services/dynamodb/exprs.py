@@ -75,8 +75,25 @@ def _top_names(ast, names) -> set:
     return out
 
 
+def _key_only(item, updated=True):
+    """UpdateItem with neither UpdateExpression nor AttributeUpdates: only the
+    key is written (and the condition checked)."""
+    return dict(item), ({} if updated else None), ({} if updated else None)
+
+
+_NONE = Compiled()
+_NONE_UPDATE = Compiled(update=_key_only)
+# Every parameter compile_request looks at: a request with none of them (most
+# GetItem/PutItem calls) needs no work.
+_PARAMETERS = frozenset(_EXPRESSIONS + _NON_EXPRESSION + ("ExpressionAttributeNames", "ExpressionAttributeValues"))
+
+
 def compile_request(req: dict, *, condition=False, update=False, projection=False, filter=False,
                     key_condition=False) -> Compiled:
+    """The request's expressions, checked and compiled. The result is shared
+    when the request has none: never modify it."""
+    if _PARAMETERS.isdisjoint(req):
+        return _NONE_UPDATE if update else _NONE
     _check_mixing(req)
     names = req.get("ExpressionAttributeNames")
     values = req.get("ExpressionAttributeValues")
@@ -137,14 +154,12 @@ def compile_request(req: dict, *, condition=False, update=False, projection=Fals
             touched = {resolve_path(a.path, unames, "UpdateExpression")[0] for _, a in ast.actions()}
             out.update_names = touched
 
-            def run(item, _ast=ast, _n=unames, _v=uvalues):
-                new, upd_old, upd_new = UP.apply_update(_ast, item, _n, _v)
-                return new, upd_old, upd_new
+            def run(item, updated=True, _ast=ast, _n=unames, _v=uvalues):
+                return UP.apply_update(_ast, item, _n, _v, updated=updated)
 
             out.update = run
         else:
-            # UpdateItem with neither: only the key is written (and the condition checked).
-            out.update = lambda item: (dict(item), {}, {})
+            out.update = _key_only
     # ---- key condition
     if key_condition:
         ast = parsed.get("KeyConditionExpression")

@@ -17,7 +17,7 @@ from cloudlet.services.dynamodb import capacity as C
 from cloudlet.services.dynamodb import exprs as E
 from cloudlet.services.dynamodb import store as S
 from cloudlet.services.dynamodb import values as V
-from cloudlet.services.dynamodb.background import get_state
+from cloudlet.services.dynamodb.background import State, get_state
 from cloudlet.services.dynamodb.errors import conditional_check_failed, invalid, no_such_table, validation
 from cloudlet.services.dynamodb.schema import Schema, table_name_of
 from cloudlet.services.dynamodb.service import service
@@ -38,7 +38,11 @@ class Target:
     name: str
     record: dict
     schema: Schema
-    collection_limit: int | None = None  # item collection bytes (tables with an LSI)
+    state: State
+
+    @property
+    def collection_limit(self) -> int:
+        return self.state.collection_limit
 
 
 def open_table(ctx: RequestContext, tx, table_name: str, member: str = "tableName",
@@ -49,7 +53,7 @@ def open_table(ctx: RequestContext, tx, table_name: str, member: str = "tableNam
     if got is None or got[0]["TableStatus"] in ("CREATING", "DELETING"):
         # AWS answers the same for a missing table and one not yet usable.
         raise missing()
-    return Target(name, got[0], got[1], state.collection_limit)
+    return Target(name, got[0], got[1], state)
 
 
 def resolve_name(ctx: RequestContext, table_name: str) -> str:
@@ -67,15 +71,17 @@ def check_return_values(value: str | None, allowed: tuple, op: str) -> str:
     return value
 
 
-def new_item_for_put(target: Target, item: dict) -> tuple[dict, tuple]:
-    """Validate a full item for a write; returns (item, key parts)."""
+def new_item_for_put(target: Target, item: dict) -> tuple[dict, tuple, int]:
+    """Validate a full item for a write; returns (item, key parts, size)."""
     item = V.check_item(item)
     schema = target.schema
     key = schema.key_of_item(item)
-    schema.check_index_keys(item)
-    if V.item_size(item) > V.MAX_ITEM_SIZE:
+    if schema.indexes:
+        schema.check_index_keys(item)
+    size = V.item_size(item)
+    if size > V.MAX_ITEM_SIZE:
         raise validation("Item size has exceeded the maximum allowed size")
-    return item, schema.key_parts(key)
+    return item, schema.key_parts(key), size
 
 
 def check_condition(compiled: E.Compiled, old: dict | None) -> None:
@@ -83,20 +89,25 @@ def check_condition(compiled: E.Compiled, old: dict | None) -> None:
         raise ConditionFailed(old)
 
 
-def apply_update(target: Target, compiled: E.Compiled, key: dict, old: dict | None) -> tuple[dict, dict, dict]:
-    """The item after an UpdateExpression/AttributeUpdates: (new item, UPDATED_OLD, UPDATED_NEW)."""
+def apply_update(target: Target, compiled: E.Compiled, key: dict, old: dict | None,
+                 updated: bool = False) -> tuple[dict, int, dict | None, dict | None]:
+    """The item after an UpdateExpression/AttributeUpdates: (new item, its
+    size, UPDATED_OLD, UPDATED_NEW); the last two only when ``updated``."""
     schema = target.schema
     for name in schema.key_names:
         if name in compiled.update_names:
             raise invalid(f"Cannot update attribute {name}. This attribute is part of the key")
     base = old if old is not None else dict(key)
-    new, upd_old, upd_new = compiled.update(base)
+    new, upd_old, upd_new = compiled.update(base, updated)
     for name in schema.key_names:
-        new.setdefault(name, key[name])
-    schema.check_index_keys(new)
-    if V.item_size(new) > V.MAX_ITEM_SIZE:
+        if name not in new:
+            new[name] = key[name]
+    if schema.indexes:
+        schema.check_index_keys(new)
+    size = V.item_size(new)
+    if size > V.MAX_ITEM_SIZE:
         raise validation("Item size to update has exceeded the maximum allowed size")
-    return new, upd_old, upd_new
+    return new, size, upd_old, upd_new
 
 
 def failure_item(rv_on_failure: str | None, item: dict | None) -> dict | None:
@@ -110,17 +121,20 @@ def put_item(ctx: RequestContext, req: dict) -> dict:
     rv = check_return_values(req.get("ReturnValues"), ("NONE", "ALL_OLD"), "PutItem")
     compiled = E.compile_request(req, condition=True)
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    deltas = S.Deltas()
     with ctx.store.transaction() as tx:
         target = open_table(ctx, tx, req["TableName"])
-        item, parts = new_item_for_put(target, req["Item"])
-        old = S.get_item(tx, ctx.account, ctx.region, target.schema, parts)
+        schema = target.schema
+        item, parts, size = new_item_for_put(target, req["Item"])
+        old, old_size = S.get_item_sized(tx, ctx.account, ctx.region, schema, parts)
         try:
             check_condition(compiled, old)
         except ConditionFailed as f:
             raise conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))
-        collection = S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, item,
-                                  collection_limit=target.collection_limit)
-    meter.write(target.name, C.write_units(max(V.item_size(old), V.item_size(item))), target.schema, old, item)
+        collection = S.write_item(tx, ctx.account, ctx.region, schema, parts, old, item, old_size=old_size,
+                                  new_size=size, deltas=deltas, collection_limit=target.collection_limit)
+    target.state.add_stats(deltas)
+    meter.write_item(target.name, old_size, size, schema, old, item)
     out = {}
     if rv == "ALL_OLD" and old:
         out["Attributes"] = old
@@ -134,9 +148,10 @@ def get_item(ctx: RequestContext, req: dict) -> dict:
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
     with ctx.store.transaction() as tx:
         target = open_table(ctx, tx, req["TableName"])
-        key = target.schema.key_of_request(req["Key"])
-        item = S.get_item(tx, ctx.account, ctx.region, target.schema, target.schema.key_parts(key))
-    meter.read(target.name, C.read_units(V.item_size(item), bool(req.get("ConsistentRead"))))
+        schema = target.schema
+        key = schema.key_of_request(req["Key"])
+        item, size = S.get_item_sized(tx, ctx.account, ctx.region, schema, schema.key_parts(key))
+    meter.read_item(target.name, size, bool(req.get("ConsistentRead")))
     out = {}
     if item is not None:
         out["Item"] = compiled.project(item) if compiled.project else item
@@ -148,22 +163,26 @@ def delete_item(ctx: RequestContext, req: dict) -> dict:
     rv = check_return_values(req.get("ReturnValues"), ("NONE", "ALL_OLD"), "DeleteItem")
     compiled = E.compile_request(req, condition=True)
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    deltas = S.Deltas()
     with ctx.store.transaction() as tx:
         target = open_table(ctx, tx, req["TableName"])
-        key = target.schema.key_of_request(req["Key"])
-        parts = target.schema.key_parts(key)
-        old = S.get_item(tx, ctx.account, ctx.region, target.schema, parts)
+        schema = target.schema
+        key = schema.key_of_request(req["Key"])
+        parts = schema.key_parts(key)
+        old, old_size = S.get_item_sized(tx, ctx.account, ctx.region, schema, parts)
         try:
             check_condition(compiled, old)
         except ConditionFailed as f:
             raise conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))
         if old is not None:
-            collection = S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, None)
-        elif target.schema.lsis:
-            collection = S.collection_size(tx, ctx.account, ctx.region, target.schema, parts[0])
+            collection = S.write_item(tx, ctx.account, ctx.region, schema, parts, old, None, old_size=old_size,
+                                      new_size=0, deltas=deltas)
+        elif schema.lsis:
+            collection = S.collection_size(tx, ctx.account, ctx.region, schema, parts[0])
         else:
             collection = None
-    meter.write(target.name, C.write_units(V.item_size(old)), target.schema, old, None)
+    target.state.add_stats(deltas)
+    meter.write_item(target.name, old_size, 0, schema, old, None)
     out = {}
     if rv == "ALL_OLD" and old:
         out["Attributes"] = old
@@ -171,25 +190,30 @@ def delete_item(ctx: RequestContext, req: dict) -> dict:
     return collection_metrics(req, target, key, collection, out)
 
 
+_RV_UPDATE = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
+
+
 @service.operation("UpdateItem")
 def update_item(ctx: RequestContext, req: dict) -> dict:
-    rv = check_return_values(req.get("ReturnValues"), ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"),
-                             "UpdateItem")
+    rv = check_return_values(req.get("ReturnValues"), _RV_UPDATE, "UpdateItem")
     compiled = E.compile_request(req, condition=True, update=True)
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    deltas = S.Deltas()
     with ctx.store.transaction() as tx:
         target = open_table(ctx, tx, req["TableName"])
-        key = target.schema.key_of_request(req["Key"])
-        parts = target.schema.key_parts(key)
-        old = S.get_item(tx, ctx.account, ctx.region, target.schema, parts)
+        schema = target.schema
+        key = schema.key_of_request(req["Key"])
+        parts = schema.key_parts(key)
+        old, old_size = S.get_item_sized(tx, ctx.account, ctx.region, schema, parts)
         try:
             check_condition(compiled, old)
         except ConditionFailed as f:
             raise conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))
-        new, upd_old, upd_new = apply_update(target, compiled, key, old)
-        collection = S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, new,
-                                  collection_limit=target.collection_limit)
-    meter.write(target.name, C.write_units(max(V.item_size(old), V.item_size(new))), target.schema, old, new)
+        new, size, upd_old, upd_new = apply_update(target, compiled, key, old, rv in ("UPDATED_OLD", "UPDATED_NEW"))
+        collection = S.write_item(tx, ctx.account, ctx.region, schema, parts, old, new, old_size=old_size,
+                                  new_size=size, deltas=deltas, collection_limit=target.collection_limit)
+    target.state.add_stats(deltas)
+    meter.write_item(target.name, old_size, size, schema, old, new)
     out = {}
     attrs = None
     if rv == "ALL_OLD":

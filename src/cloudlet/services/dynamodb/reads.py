@@ -244,8 +244,7 @@ def _run(ctx, tx, source: Source, compiled: E.Compiled, req: dict, ranges, selec
                 if reverse:
                     continue
                 break
-            item = S.loads(raw)
-            size = V.item_size(item)
+            item, size = S.load_item(raw)
             if fetch_table:
                 full_item = S.get_item(tx, ctx.account, ctx.region, schema, S.unpack_index_key(key, schema, index)[1])
                 item = full_item or item

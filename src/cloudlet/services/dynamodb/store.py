@@ -149,41 +149,134 @@ class Tables:
 
 
 # ---------------------------------------------------------------- items
+#
+# An item, and an index entry, is stored as ``(size, item)``: its size by AWS's
+# rules, computed once when it is written, is what Query/Scan pages, consumed
+# capacity and the table counters need each time it is read. A bare dict is an
+# item written before sizes were stored; its size is computed when read.
+
+def dump_item(item: dict, size: int) -> bytes:
+    return dumps((size, item))
+
+
+def load_item(raw: bytes) -> tuple[dict, int]:
+    """(item, size) of a stored item or index entry."""
+    value = loads(raw)
+    if type(value) is tuple:
+        return value[1], value[0]
+    return value, V.item_size(value)
+
 
 def get_item(tx, acct: str, region: str, schema: Schema, parts: tuple) -> dict | None:
     raw = tx.get(item_key(acct, region, schema.id, parts))
-    return None if raw is None else loads(raw)
+    return None if raw is None else load_item(raw)[0]
+
+
+def get_item_sized(tx, acct: str, region: str, schema: Schema, parts: tuple) -> tuple[dict | None, int]:
+    """(item, size), or (None, 0) when there is no such item."""
+    raw = tx.get(item_key(acct, region, schema.id, parts))
+    return (None, 0) if raw is None else load_item(raw)
+
+
+class Deltas:
+    """What the writes of one store transaction change in tables' counters
+    (ItemCount, TableSizeBytes, per index): ``{(acct, region, tid): [count,
+    size, {index: [count, size]}]}``. A request hands them to
+    ``background.State.add_stats`` once its transaction has committed, never
+    for one that rolled back; ``apply_deltas`` writes them to the store."""
+
+    __slots__ = ("tables",)
+
+    def __init__(self) -> None:
+        self.tables: dict[tuple, list] = {}
+
+    def entry(self, acct: str, region: str, tid: str) -> list:
+        key = (acct, region, tid)
+        e = self.tables.get(key)
+        if e is None:
+            e = self.tables[key] = [0, 0, {}]
+        return e
+
+    def merge(self, other: "Deltas") -> None:
+        for key, (count, size, ix) in other.tables.items():
+            e = self.entry(*key)
+            e[0] += count
+            e[1] += size
+            for name, (c, sz) in ix.items():
+                d = e[2].get(name)
+                if d is None:
+                    e[2][name] = [c, sz]
+                else:
+                    d[0] += c
+                    d[1] += sz
+
+    def of(self, acct: str, region: str, tid: str) -> list | None:
+        return self.tables.get((acct, region, tid))
+
+
+def apply_deltas(tx, deltas: Deltas) -> None:
+    for (acct, region, tid), (count, size, ix) in deltas.tables.items():
+        if not count and not size and not any(c or sz for c, sz in ix.values()):
+            continue
+        key = stats_key(acct, region, tid)
+        raw = tx.get(key)
+        stats = loads(raw) if raw is not None else {"count": 0, "size": 0, "ix": {}}
+        add_deltas(stats, [count, size, ix])
+        tx.put(key, dumps(stats))
+
+
+def add_deltas(stats: dict, entry: list | None) -> dict:
+    """``stats`` (a stored counters record) plus one Deltas entry, in place."""
+    if entry is None:
+        return stats
+    count, size, ix = entry
+    stats["count"] += count
+    stats["size"] += size
+    for name, (c, sz) in ix.items():
+        ixs = stats["ix"].setdefault(name, {"count": 0, "size": 0})
+        ixs["count"] += c
+        ixs["size"] += sz
+    return stats
 
 
 def write_item(tx, acct: str, region: str, schema: Schema, parts: tuple,
-               old: dict | None, new: dict | None, *, collection_limit: int | None = None) -> int | None:
-    """Replace ``old`` by ``new`` (either may be None) and keep every index,
-    the TTL queue and the counters in step -- all in the caller's transaction.
+               old: dict | None, new: dict | None, *, old_size: int | None = None, new_size: int | None = None,
+               deltas: Deltas | None = None, collection_limit: int | None = None) -> int | None:
+    """Replace ``old`` by ``new`` (either may be None) and keep every index and
+    the TTL queue in step, in the caller's transaction. The counters change
+    goes into ``deltas`` (without it, straight into the stored counters).
+    ``old_size``/``new_size``: the items' sizes when the caller knows them.
 
     For a table with local secondary indexes, returns the size of the item
     collection (the partition's items and LSI entries) after the write, and
     raises ItemCollectionSizeLimitExceeded, before writing anything, when a
     write would grow it past ``collection_limit``."""
     tid = schema.id
+    if old_size is None:
+        old_size = V.item_size(old) if old is not None else 0
+    if new_size is None:
+        new_size = V.item_size(new) if new is not None else 0
     collection = None
     if schema.lsis:
-        collection = _write_collection(tx, acct, region, schema, parts[0], old, new, collection_limit)
+        collection = _write_collection(tx, acct, region, schema, parts[0], old, new, old_size, new_size,
+                                       collection_limit)
     key = item_key(acct, region, tid, parts)
     if new is None:
         tx.delete(key)
     else:
-        tx.put(key, dumps(new))
-    stats_raw = tx.get(stats_key(acct, region, tid))
-    stats = loads(stats_raw) if stats_raw is not None else {"count": 0, "size": 0, "ix": {}}
-    old_size = V.item_size(old) if old is not None else 0
-    new_size = V.item_size(new) if new is not None else 0
-    stats["count"] += (new is not None) - (old is not None)
-    stats["size"] += new_size - old_size
+        tx.put(key, dump_item(new, new_size))
+    own = deltas is None
+    if own:
+        deltas = Deltas()
+    e = deltas.entry(acct, region, tid)
+    e[0] += (new is not None) - (old is not None)
+    e[1] += new_size - old_size
     for index in schema.indexes.values():
-        _write_index(tx, acct, region, schema, index, parts, old, new, stats)
+        _write_index(tx, acct, region, schema, index, parts, old, new, old_size, new_size, e[2])
     if schema.ttl_attribute:
         _write_ttl(tx, acct, region, schema, parts, old, new)
-    tx.put(stats_key(acct, region, tid), dumps(stats))
+    if own:
+        apply_deltas(tx, deltas)
     return collection
 
 
@@ -192,15 +285,19 @@ def write_item(tx, acct: str, region: str, schema: Schema, parts: tuple,
 LSI_ENTRY_OVERHEAD = 100
 
 
-def collection_bytes(schema: Schema, item: dict | None) -> int:
-    """What one item adds to its item collection: its size plus its LSI entries."""
+def collection_bytes(schema: Schema, item: dict | None, size: int | None = None) -> int:
+    """What one item (of ``size`` bytes, when known) adds to its item
+    collection: its size plus its LSI entries."""
     if item is None:
         return 0
-    size = V.item_size(item)
+    if size is None:
+        size = V.item_size(item)
+    total = size
     for index in schema.lsis:
         if schema.index_parts(index, item) is not None:
-            size += V.item_size(index.project(item)) + LSI_ENTRY_OVERHEAD
-    return size
+            entry = size if index.projection == "ALL" else V.item_size(index.project(item))
+            total += entry + LSI_ENTRY_OVERHEAD
+    return total
 
 
 def collection_size(tx, acct, region, schema: Schema, hk) -> int:
@@ -208,11 +305,11 @@ def collection_size(tx, acct, region, schema: Schema, hk) -> int:
     return loads(raw) if raw is not None else 0
 
 
-def _write_collection(tx, acct, region, schema: Schema, hk, old, new, limit) -> int:
+def _write_collection(tx, acct, region, schema: Schema, hk, old, new, old_size, new_size, limit) -> int:
     key = collection_key(acct, region, schema.id, hk)
     raw = tx.get(key)
     current = loads(raw) if raw is not None else 0
-    delta = collection_bytes(schema, new) - collection_bytes(schema, old)
+    delta = collection_bytes(schema, new, new_size) - collection_bytes(schema, old, old_size)
     size = max(0, current + delta)
     if delta > 0 and limit is not None and size > limit:
         # Writes that shrink a collection are always allowed (AWS: "you can
@@ -225,20 +322,30 @@ def _write_collection(tx, acct, region, schema: Schema, hk, old, new, limit) -> 
     return size
 
 
-def _write_index(tx, acct, region, schema: Schema, index: Index, parts, old, new, stats) -> None:
+def _write_index(tx, acct, region, schema: Schema, index: Index, parts, old, new, old_size, new_size,
+                 ix: dict) -> None:
     old_ip = schema.index_parts(index, old) if old is not None else None
     new_ip = schema.index_parts(index, new) if new is not None else None
-    ixs = stats["ix"].setdefault(index.name, {"count": 0, "size": 0})
+    if old_ip is None and new_ip is None:
+        return  # sparse: in the index neither before nor after
+    whole = index.projection == "ALL"
+    old_entry = (old if whole else index.project(old)) if old_ip is not None else None
+    new_entry = (new if whole else index.project(new)) if new_ip is not None else None
+    if old_ip == new_ip and old_entry == new_entry:
+        return  # the entry is the same: nothing to write
+    d = ix.get(index.name)
+    if d is None:
+        d = ix[index.name] = [0, 0]
     if old_ip is not None:
         if old_ip != new_ip:
             tx.delete(index_key(acct, region, schema.id, index.name, old_ip, parts))
-        ixs["count"] -= 1
-        ixs["size"] -= V.item_size(index.project(old))
+        d[0] -= 1
+        d[1] -= old_size if whole else V.item_size(old_entry)
     if new_ip is not None:
-        projected = index.project(new)
-        tx.put(index_key(acct, region, schema.id, index.name, new_ip, parts), dumps(projected))
-        ixs["count"] += 1
-        ixs["size"] += V.item_size(projected)
+        size = new_size if whole else V.item_size(new_entry)
+        tx.put(index_key(acct, region, schema.id, index.name, new_ip, parts), dump_item(new_entry, size))
+        d[0] += 1
+        d[1] += size
 
 
 def add_to_index(tx, acct, region, schema: Schema, index: Index, parts: tuple, item: dict) -> None:
@@ -250,8 +357,9 @@ def add_to_index(tx, acct, region, schema: Schema, index: Index, parts: tuple, i
     if tx.get(key) is not None:
         return
     projected = index.project(item)
-    tx.put(key, dumps(projected))
-    adjust_index_stats(tx, acct, region, schema.id, index.name, 1, V.item_size(projected))
+    size = V.item_size(projected)
+    tx.put(key, dump_item(projected, size))
+    adjust_index_stats(tx, acct, region, schema.id, index.name, 1, size)
 
 
 def adjust_index_stats(tx, acct, region, tid, name, count, size) -> None:

@@ -20,8 +20,8 @@ from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb import capacity as C
 from cloudlet.services.dynamodb import exprs as E
 from cloudlet.services.dynamodb import store as S
-from cloudlet.services.dynamodb import values as V
 from cloudlet.services.dynamodb.errors import resource_not_found, validation
+from cloudlet.services.dynamodb.background import get_state
 from cloudlet.services.dynamodb.errors import COLLECTION_SIZE_EXCEEDED, ItemCollectionSizeLimitExceeded
 from cloudlet.services.dynamodb.items import (
     ConditionFailed, Target, apply_update, check_condition, check_return_values, item_collection_metrics,
@@ -99,22 +99,22 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
             target = _table(ctx, tx, spec["TableName"])
             schema = target.schema
             if kind == "Put":
-                item, parts = new_item_for_put(target, spec["Item"])
+                item, parts, size = new_item_for_put(target, spec["Item"])
                 key = schema.extract_key(item)
             else:
                 key = schema.key_of_request(spec["Key"])
                 parts = schema.key_parts(key)
-                item = None
+                item, size = None, 0
             ident = (target.schema.id, parts)
             if ident in seen:
                 raise validation("Transaction request cannot include multiple operations on one item")
             seen.add(ident)
-            plans.append([kind, spec, c, target, key, parts, item])
+            plans.append([kind, spec, c, target, key, parts, item, size])
         reasons = []
         failed = False
         results = []
-        for kind, spec, c, target, key, parts, item in plans:
-            old = S.get_item(tx, ctx.account, ctx.region, target.schema, parts)
+        for kind, spec, c, target, key, parts, item, size in plans:
+            old, old_size = S.get_item_sized(tx, ctx.account, ctx.region, target.schema, parts)
             try:
                 check_condition(c, old)
             except ConditionFailed:
@@ -127,32 +127,35 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
                 continue
             reasons.append({"Code": "None"})
             if kind == "Put":
-                new = item
+                new, new_size = item, size
             elif kind == "Delete":
-                new = None
+                new, new_size = None, 0
             elif kind == "Update":
-                new = apply_update(target, c, key, old)[0]
+                new, new_size = apply_update(target, c, key, old)[:2]
             else:
-                new = old
-            results.append((old, new))
+                new, new_size = old, old_size
+            results.append((old, old_size, new, new_size))
         if failed:
             codes = ", ".join(r["Code"] for r in reasons)
             raise ServiceError("TransactionCanceledException",
                                f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
                                CancellationReasons=reasons)
-        total = sum(V.item_size(r[1]) for r in results if r and r[1])
+        total = sum(r[3] for r in results)
         if total > MAX_TRANSACTION_BYTES:
             raise validation("Transaction size has exceeded the maximum allowed size")
         metrics: dict[str, list] = {}
-        for i, ((kind, spec, c, target, key, parts, item), (old, new)) in enumerate(zip(plans, results)):
+        deltas = S.Deltas()
+        for i, (plan, (old, old_size, new, new_size)) in enumerate(zip(plans, results)):
+            kind, target, parts = plan[0], plan[3], plan[5]
             if kind == "ConditionCheck":
-                meter.read(target.name, C.read_units(V.item_size(old), True, transactional=True))
+                meter.read_item(target.name, old_size, True, transactional=True)
                 continue
             if old is None and new is None:
                 meter.write(target.name, 2.0)
                 continue
             try:
                 collection = S.write_item(tx, ctx.account, ctx.region, target.schema, parts, old, new,
+                                          old_size=old_size, new_size=new_size, deltas=deltas,
                                           collection_limit=target.collection_limit)
             except ItemCollectionSizeLimitExceeded:
                 # Raised inside the store transaction: every write so far is rolled back.
@@ -162,8 +165,7 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
                 raise ServiceError("TransactionCanceledException",
                                    f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
                                    CancellationReasons=reasons) from None
-            meter.write(target.name, C.write_units(max(V.item_size(old), V.item_size(new)), transactional=True),
-                        target.schema, old, new, transactional=True)
+            meter.write_item(target.name, old_size, new_size, target.schema, old, new, transactional=True)
             if collection is not None and req.get("ReturnItemCollectionMetrics") == "SIZE":
                 metrics.setdefault(target.name, []).append(item_collection_metrics(target.schema, new or old, collection))
         response: dict = {}
@@ -176,6 +178,7 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
             tx.put(S.token_key(ctx.account, ctx.region, token),
                    S.dumps({"hash": digest, "expires": expires, "response": response}))
             tx.put(S.token_expiry_key(expires, ctx.account, ctx.region, token), b"")
+    get_state(ctx.app).add_stats(deltas)
     if metrics:
         response = {**response, "ItemCollectionMetrics": metrics}
     return meter.add_to(response, many=True)
@@ -201,8 +204,8 @@ def transact_get_items(ctx: RequestContext, req: dict) -> dict:
             seen.add(ident)
             plans.append((target, parts))
         for (target, parts), c in zip(plans, compiled):
-            item = S.get_item(tx, ctx.account, ctx.region, target.schema, parts)
-            meter.read(target.name, C.read_units(V.item_size(item), True, transactional=True))
+            item, size = S.get_item_sized(tx, ctx.account, ctx.region, target.schema, parts)
+            meter.read_item(target.name, size, True, transactional=True)
             if item is None:
                 responses.append({})
             else:

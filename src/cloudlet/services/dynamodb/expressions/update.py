@@ -198,7 +198,7 @@ def updated_paths(ast: Update, names=None) -> list[tuple[str, tuple]]:
     return [(keyword, resolve_path(action.path, names, ast.label)) for keyword, action in ast.actions()]
 
 
-def apply_update(ast: Update, item: dict | None, names=None, values=None):
+def apply_update(ast: Update, item: dict | None, names=None, values=None, *, updated: bool = True):
     """Apply a parsed UpdateExpression to ``item`` (not modified; None or {}
     for an item that doesn't exist yet — the caller adds its key attributes).
 
@@ -206,10 +206,13 @@ def apply_update(ast: Update, item: dict | None, names=None, values=None):
     ReturnValues UPDATED_OLD / UPDATED_NEW the updated paths as they were
     before and are after (only the touched fragments: ``SET a.b = :v`` gives
     ``{"a": {"M": {"b": ...}}}``; REMOVEd paths and SETs past the end of a list
-    don't appear in updated_new), as AWS returns them."""
+    don't appear in updated_new), as AWS returns them. With ``updated=False``
+    those two are None (not computed)."""
     item = item or {}
     updater = _Updater(ast, item, names, values)
     new_item = updater.run()
+    if not updated:
+        return new_item, None, None
     all_paths = [a.key for a in updater.actions]
     kept_paths = [a.key for a in updater.actions if not isinstance(a.node, RemoveAction)]
     return new_item, project(item, all_paths), project(new_item, kept_paths)
