@@ -911,3 +911,31 @@ def test_reasonable_nesting_works():
     expr = "(a = :v AND " * 60 + "a = :v" + ")" * 60
     assert cond(expr, item={"a": S("x")}, values={":v": S("x")}) is True
     assert cond("NOT " * 100 + "a = :v", item={"a": S("x")}, values={":v": S("x")}) is True
+
+
+def test_validation_cache_repeats_the_checks_on_values():
+    """A request validated once is not checked again when only the values'
+    contents change -- except the two checks that read contents."""
+    between = {"ConditionExpression": "n BETWEEN :lo AND :hi"}
+    assert ex.check_request_expressions({**between, "ExpressionAttributeValues": {":lo": N(1), ":hi": N(5)}})
+    assert message(ex.check_request_expressions, {**between, "ExpressionAttributeValues": {":lo": N(9), ":hi": N(5)}}) \
+        == ("Invalid ConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to "
+            "lower bound; lower bound operand: AttributeValue: {N:9}, upper bound operand: AttributeValue: {N:5}")
+    typed = {"FilterExpression": "attribute_type(a, :t)"}
+    assert ex.check_request_expressions({**typed, "ExpressionAttributeValues": {":t": S("SS")}})
+    assert message(ex.check_request_expressions, {**typed, "ExpressionAttributeValues": {":t": S("XX")}}).startswith(
+        "Invalid FilterExpression: Invalid attribute type name found; type: XX")
+    # other value types or other names: validated afresh
+    order = {"ConditionExpression": "a < :v"}
+    assert ex.check_request_expressions({**order, "ExpressionAttributeValues": {":v": N(1)}})
+    assert message(ex.check_request_expressions, {**order, "ExpressionAttributeValues": {":v": {"BOOL": True}}}) == (
+        "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: <, "
+        "operand type: BOOL")
+    named = {"ConditionExpression": "#a = :v", "ExpressionAttributeValues": {":v": N(1)}}
+    assert ex.check_request_expressions({**named, "ExpressionAttributeNames": {"#a": "x"}})
+    assert message(ex.check_request_expressions, {**named, "ExpressionAttributeNames": {"#a": "x", "#b": "y"}}) == (
+        "Value provided in ExpressionAttributeNames unused in expressions: keys: {#b}")
+    # a failure is not remembered as a success
+    for _ in range(2):
+        assert message(ex.check_request_expressions, {"ConditionExpression": "a = :nope"}).startswith(
+            "Invalid ConditionExpression: An expression attribute value used in expression is not defined")

@@ -41,11 +41,14 @@ _KEY_SYNTAX = {"#": re.compile(r"#[A-Za-z0-9_]+\Z"), ":": re.compile(r":[A-Za-z0
 
 
 class Usage:
-    """Placeholders used by the expressions checked so far (for the unused check)."""
+    """Placeholders used by the expressions checked so far (for the unused
+    check), and the checks that depend on the values' contents, not only on
+    their types (kept so that a cached validation can repeat just those)."""
 
     def __init__(self):
         self.names: set[str] = set()
         self.values: set[str] = set()
+        self.value_checks: list[tuple] = []
 
 
 # ---- placeholders ---------------------------------------------------------------------
@@ -157,14 +160,9 @@ class _Checker:
     def between_bounds(self, node: Between) -> None:
         if not (isinstance(node.low, Value) and isinstance(node.high, Value)):
             return
-        low, high = self.values[node.low.name], self.values[node.high.name]
-        bounds = f"lower bound operand: {_bound_text(low)}, upper bound operand: {_bound_text(high)}"
-        if type_of(low) != type_of(high):
-            raise self.err(f"The BETWEEN operator requires same data type for lower and upper bounds; {bounds}")
-        order = compare(low, high)
-        if order is not None and order > 0:
-            raise self.err("The BETWEEN operator requires upper bound to be greater than or equal to lower bound; "
-                           + bounds)
+        check = (_check_between, self.label, node.low.name, node.high.name)
+        self.usage.value_checks.append(check)
+        _check_between(self.values, *check[1:])
 
     def call(self, node: Call) -> None:
         if self.label == UPDATE and len(node.args) != ALL_FUNCTIONS[node.name]:
@@ -195,13 +193,31 @@ class _Checker:
             av = self.values[second.name]
             if type_of(av) != "S":
                 raise self.type_error(name, type_of(av))
-            if av["S"] not in TYPE_NAMES:
-                raise self.err(f"Invalid attribute type name found; type: {av['S']}, valid types: {_TYPE_NAMES_TEXT}")
+            check = (_check_type_name, self.label, second.name)
+            self.usage.value_checks.append(check)
+            _check_type_name(self.values, *check[1:])
         elif name == "list_append":
             for arg in node.args:
                 t = self.static_type(arg)
                 if t and t != "L":
                     raise self.type_error(name, t)
+
+
+def _check_between(values, label: str, low_name: str, high_name: str) -> None:
+    low, high = values[low_name], values[high_name]
+    bounds = f"lower bound operand: {_bound_text(low)}, upper bound operand: {_bound_text(high)}"
+    if type_of(low) != type_of(high):
+        raise invalid(label, f"The BETWEEN operator requires same data type for lower and upper bounds; {bounds}")
+    order = compare(low, high)
+    if order is not None and order > 0:
+        raise invalid(label, "The BETWEEN operator requires upper bound to be greater than or equal to lower "
+                             "bound; " + bounds)
+
+
+def _check_type_name(values, label: str, name: str) -> None:
+    av = values[name]
+    if av["S"] not in TYPE_NAMES:
+        raise invalid(label, f"Invalid attribute type name found; type: {av['S']}, valid types: {_TYPE_NAMES_TEXT}")
 
 
 def _bound_text(av) -> str:
@@ -321,17 +337,46 @@ def check_unused(names, values, usage: Usage) -> None:
             raise ValidationException(message=f"Value provided in {param} unused in expressions: keys: {{{keys}}}")
 
 
+# Validated requests, by what their validation depends on: the expression
+# texts, the names map, and the values' names and types. Contents of values
+# matter to two checks only (BETWEEN bounds, attribute_type names); those are
+# kept with the entry and repeated on a hit. Failures are never cached.
+_VALIDATED: dict = {}
+_VALIDATED_MAX = 4096
+
+
+def _validation_key(request: Mapping, names, values, check_maps: bool):
+    texts = tuple(request.get(label) for label in REQUEST_ORDER)
+    try:
+        key = (texts, check_maps, None if names is None else tuple(names.items()),
+               None if values is None else tuple((k, type_of(v)) for k, v in values.items()))
+        hash(key)
+    except Exception:  # noqa: BLE001 — malformed input: no caching, the checks report it
+        return None
+    return key
+
+
 def check_request_expressions(request: Mapping, *, check_maps: bool = True) -> dict:
     """Parse and check every expression of one request together, as AWS does.
 
     ``request`` holds any of ConditionExpression, FilterExpression,
     KeyConditionExpression, UpdateExpression, ProjectionExpression plus
     ExpressionAttributeNames / ExpressionAttributeValues (the request's own
-    keys). Returns ``{label: parsed expression}``; raises ValidationException
-    with AWS's message for the first problem, including placeholders that no
-    expression uses."""
+    keys). Returns ``{label: parsed expression}`` (shared between requests:
+    do not modify it); raises ValidationException with AWS's message for the
+    first problem, including placeholders that no expression uses.
+
+    A request validated before with the same texts, names and value types is
+    not checked again, except for the checks that read values' contents."""
     names = request.get("ExpressionAttributeNames")
     values = request.get("ExpressionAttributeValues")
+    key = _validation_key(request, names, values, check_maps)
+    hit = _VALIDATED.get(key) if key is not None else None
+    if hit is not None:
+        parsed, value_checks = hit
+        for check in value_checks:
+            check[0](values, *check[1:])
+        return parsed
     if check_maps:
         check_placeholder_maps(names, values)
     usage = Usage()
@@ -344,6 +389,10 @@ def check_request_expressions(request: Mapping, *, check_maps: bool = True) -> d
         validate_expression(ast, names, values, usage)
         parsed[label] = ast
     check_unused(names, values, usage)
+    if key is not None:
+        if len(_VALIDATED) >= _VALIDATED_MAX:
+            _VALIDATED.clear()
+        _VALIDATED[key] = (parsed, tuple(usage.value_checks))
     return parsed
 
 
