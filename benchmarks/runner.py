@@ -156,11 +156,12 @@ def run_workload(target: Target, name: str, seconds: float, concurrency: int, re
         return boto3.client(service, endpoint_url=target.url, region_name="us-east-1", aws_access_key_id="test",
                             aws_secret_access_key="test", config=Config(retries={"max_attempts": 3}))
 
-    env = Env(signer=signer, seconds=seconds, concurrency=concurrency, boto=boto)
+    env = Env(signer=signer, seconds=seconds, concurrency=concurrency, boto=boto, repeat=repeat)
     worker = workload.setup(env)
     reps = [asyncio.run(_run_once(env, worker, u.hostname, u.port)) for _ in range(repeat)]
     best = max(reps, key=lambda r: r["items_per_s"])
-    return {"workload": name, "target": target.name, "unit": workload.unit, "best": best, "repetitions": reps}
+    return {"workload": name, "target": target.name, "unit": workload.unit, "best": best, "repetitions": reps,
+            **env.extras}
 
 
 def machine_info() -> dict:

@@ -13,7 +13,7 @@ import asyncio
 import random
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 import orjson
@@ -31,6 +31,8 @@ class Env:
     seconds: float
     concurrency: int
     boto: Callable  # boto(service) -> boto3 client for setup only
+    repeat: int = 1
+    extras: dict = field(default_factory=dict)  # what setup measured besides the timed run (scale ratios)
 
 
 Worker = Callable[[object, int, Callable, Callable[[], bool]], Awaitable[None]]
@@ -229,7 +231,8 @@ def _sqs_fill(env: Env, url: str, count: int, fifo: bool) -> None:
 
 def sqs_receive_delete(env: Env, fifo: bool = False) -> Worker:
     url = _queue(env, fifo)
-    _sqs_fill(env, url, int(12000 * env.seconds) if not fifo else int(4000 * env.seconds), fifo)
+    # enough that the queue does not run dry during every repetition
+    _sqs_fill(env, url, int((30000 if not fifo else 15000) * env.seconds * env.repeat), fifo)
     s = env.signer
     receive = s.json("sqs", SQS + "ReceiveMessage", {"QueueUrl": url, "MaxNumberOfMessages": 10,
                                                      "VisibilityTimeout": 60})
@@ -374,7 +377,7 @@ def _ddb_fill_raw(env: Env, table: str, count: int, item_of: Callable[[int], dic
     asyncio.run(fill())
 
 
-def _ddb_rate(env: Env, reqs: list[bytes], seconds: float) -> float:
+def _rate(env: Env, reqs: list[bytes], seconds: float) -> float:
     """Requests per second of ``reqs`` (cycled) on ``env.concurrency`` connections."""
     from benchmarks.client import connect
 
@@ -402,28 +405,39 @@ def _ddb_rate(env: Env, reqs: list[bytes], seconds: float) -> float:
     return asyncio.run(go())
 
 
-def _ddb_scale(env: Env, name: str, make_table: Callable[[], str], item_of: Callable[[int], dict],
-               request_for: Callable[[str, int, random.Random], bytes], items: int) -> Worker:
-    pools = {}
-    for size in SCALE_SIZES:
-        table = make_table()
-        _ddb_fill_raw(env, table, size, item_of)
-        rnd = random.Random(size)
-        pools[size] = _pool(lambda i, t=table, n=size: request_for(t, n, rnd), 20000)
+def _scale(env: Env, name: str, sizes: tuple[int, ...], prepare: Callable[[int], list[bytes]], items: int) -> Worker:
+    """The same requests against resources of each size (``prepare(size)`` fills one
+    and returns its request pool); records the rates and the large/small ratios of
+    time per request in ``env.extras``; the timed run that follows uses the largest."""
+    pools = {size: prepare(size) for size in sizes}
     per_size = max(1.0, env.seconds / 3)
-    best = {size: 0.0 for size in SCALE_SIZES}
+    best = {size: 0.0 for size in sizes}
     for _ in range(3):  # interleaved rounds, best of three: robust to a busy machine
-        for size in SCALE_SIZES:
-            best[size] = max(best[size], _ddb_rate(env, pools[size], per_size))
-    small = SCALE_SIZES[0]
-    rates = ", ".join(f"{size:,} items {best[size]:,.0f} req/s" for size in SCALE_SIZES)
-    ratios = ", ".join(f"{size:,}/{small:,}: {best[small] / best[size]:.2f}" for size in SCALE_SIZES[1:])
+        for size in sizes:
+            best[size] = max(best[size], _rate(env, pools[size], per_size))
+    small = sizes[0]
+    env.extras["scale"] = {
+        "req_per_s": {str(size): best[size] for size in sizes},
+        "time_ratio_large_small": {f"{size}/{small}": best[small] / best[size] for size in sizes[1:]},
+    }
+    rates = ", ".join(f"{size:,} {best[size]:,.0f} req/s" for size in sizes)
+    ratios = ", ".join(f"{size:,}/{small:,}: {best[small] / best[size]:.2f}" for size in sizes[1:])
     print(f"{name}: {rates}; time per request, large/small: {ratios}", flush=True)
-    reqs = pools[SCALE_SIZES[-1]]
+    reqs = pools[sizes[-1]]
 
     async def worker(conn, idx, rec, stop):
         await _loop(conn, reqs, rec, stop, items=items, idx=idx)
     return worker
+
+
+def _ddb_scale(env: Env, name: str, make_table: Callable[[], str], item_of: Callable[[int], dict],
+               request_for: Callable[[str, int, random.Random], bytes], items: int) -> Worker:
+    def prepare(size):
+        table = make_table()
+        _ddb_fill_raw(env, table, size, item_of)
+        rnd = random.Random(size)
+        return _pool(lambda i: request_for(table, size, rnd), 20000)
+    return _scale(env, name, SCALE_SIZES, prepare, items)
 
 
 def ddb_get_scale(env: Env) -> Worker:
@@ -445,7 +459,156 @@ def ddb_query_scale(env: Env) -> Worker:
             "ExpressionAttributeValues": {":p": {"S": f"p{rnd.randrange(n // 10)}"}}}), 10)
 
 
+def sqs_receive_scale(env: Env) -> Worker:
+    """ReceiveMessage (10, visibility 0 so the queue keeps its size) with 10 vs 10^5 messages queued."""
+    s = env.signer
+
+    def prepare(size):
+        url = _queue(env, False)
+        _sqs_fill(env, url, size, False)
+        req = s.json("sqs", SQS + "ReceiveMessage", {"QueueUrl": url, "MaxNumberOfMessages": 10, "VisibilityTimeout": 0})
+        return [req]
+    return _scale(env, "sqs-receive-scale", (10, 100_000), prepare, 10)
+
+
+def kinesis_get_scale(env: Env) -> Worker:
+    """GetRecords (100) from TRIM_HORIZON with 10^3 vs 10^6 records in the shard."""
+    import base64
+
+    s = env.signer
+    data = base64.b64encode(b"r" * 100).decode()
+
+    def prepare(size):
+        stream = _stream(env, 1)
+        _kinesis_fill(env, stream, size, data)
+        k = env.boto("kinesis")
+        shard = k.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+        it = k.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        return [s.json("kinesis", KIN + "GetRecords", {"ShardIterator": it, "Limit": 100}, version="1.1")]
+    return _scale(env, "kinesis-get-scale", (1_000, 1_000_000), prepare, 100)
+
+
+def _kinesis_fill(env: Env, stream: str, count: int, data: str) -> None:
+    from benchmarks.client import connect
+
+    s = env.signer
+    batches = [s.json("kinesis", KIN + "PutRecords", {"StreamName": stream, "Records": [
+        {"Data": data, "PartitionKey": f"p{j}"} for j in range(min(500, count - b))]}, version="1.1")
+        for b in range(0, count, 500)]
+
+    async def fill():
+        conns = [await connect(s.host, s.port) for _ in range(4)]
+
+        async def run(conn, part):
+            for req in part:
+                status, body = await conn.request(req)
+                if status != 200:
+                    raise RuntimeError(f"fill failed: {status} {body[:200]!r}")
+        await asyncio.gather(*(run(c, batches[i::4]) for i, c in enumerate(conns)))
+        for c in conns:
+            c.transport.close()
+    asyncio.run(fill())
+
+
+# ------------------------------------------------------------------ latency
+# Not throughput: how long a waiting consumer takes to see what a producer wrote.
+
+def sqs_longpoll_latency(env: Env) -> Worker:
+    """Each worker long-polls its own queue; a second connection sends; latency is from
+    the start of the send to the waiting receive's answer."""
+    from benchmarks.client import connect
+
+    s = env.signer
+    urls = [_queue(env, False) for _ in range(env.concurrency)]
+
+    async def worker(conn, idx, rec, stop):
+        sender = await connect(s.host, s.port)
+        url = urls[idx]
+        receive = s.json("sqs", SQS + "ReceiveMessage", {"QueueUrl": url, "WaitTimeSeconds": 5,
+                                                         "MaxNumberOfMessages": 1})
+        perf = time.perf_counter
+        while not stop():
+            pending = asyncio.ensure_future(conn.request(receive))
+            await asyncio.sleep(0.002)  # let the receive reach the server and wait there
+            t0 = perf()
+            await sender.request(s.json("sqs", SQS + "SendMessage", {"QueueUrl": url, "MessageBody": "ping"}))
+            status, body = await pending
+            msgs = orjson.loads(body).get("Messages", []) if status == 200 else []
+            rec(perf() - t0, len(msgs), status == 200 and len(msgs) == 1)
+            for m in msgs:
+                await conn.request(s.json("sqs", SQS + "DeleteMessage", {"QueueUrl": url, "ReceiptHandle": m["ReceiptHandle"]}))
+        sender.transport.close()
+    return worker
+
+
+def kinesis_subscribe_latency(env: Env) -> Worker:
+    """One enhanced fan-out subscriber per shard; latency is from the start of a PutRecord
+    to the SubscribeToShard event carrying it (event stream decoded with botocore's decoder)."""
+    from botocore.eventstream import EventStreamBuffer
+
+    stream = _stream(env, 1)
+    k = env.boto("kinesis")
+    arn = k.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
+    consumer = k.register_stream_consumer(StreamARN=arn, ConsumerName="bench")["Consumer"]["ConsumerARN"]
+    for _ in range(100):
+        if k.describe_stream_consumer(ConsumerARN=consumer)["ConsumerDescription"]["ConsumerStatus"] == "ACTIVE":
+            break
+        time.sleep(0.1)
+    shard = k.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+    s = env.signer
+    subscribe = s.json("kinesis", KIN + "SubscribeToShard", {
+        "ConsumerARN": consumer, "ShardId": shard, "StartingPosition": {"Type": "LATEST"}}, version="1.1")
+
+    async def worker(conn, idx, rec, stop):
+        if idx != 0:
+            return  # one subscription per consumer and shard
+        reader, writer = await asyncio.open_connection(s.host, s.port)
+        writer.write(subscribe)
+        head = await reader.readuntil(b"\r\n\r\n")
+        if b" 200 " not in head.split(b"\r\n")[0]:
+            rec(0, 0, False)
+            return
+        events: asyncio.Queue = asyncio.Queue()
+
+        async def read_events():
+            buf = EventStreamBuffer()
+            while True:
+                size_line = await reader.readuntil(b"\r\n")
+                size = int(size_line.strip(), 16)
+                if size == 0:
+                    return
+                chunk = await reader.readexactly(size + 2)
+                buf.add_data(chunk[:-2])
+                for message in buf:
+                    if message.headers.get(":event-type") == "SubscribeToShardEvent":
+                        payload = orjson.loads(message.payload)
+                        if payload.get("Records"):
+                            events.put_nowait(perf())
+        perf = time.perf_counter
+        reading = asyncio.ensure_future(read_events())
+        await asyncio.sleep(0.2)
+        i = 0
+        while not stop():
+            t0 = perf()
+            await conn.request(s.json("kinesis", KIN + "PutRecord", {"StreamName": stream, "Data": "cGluZw==",
+                                                                     "PartitionKey": f"k{i}"}, version="1.1"))
+            try:
+                t1 = await asyncio.wait_for(events.get(), 5)
+                rec(t1 - t0, 1, True)
+            except asyncio.TimeoutError:
+                rec(5, 0, False)
+            i += 1
+            await asyncio.sleep(0.005)
+        reading.cancel()
+        writer.close()
+    return worker
+
+
 WORKLOADS.update({w.name: w for w in [
     Workload("ddb-get-scale", "dynamodb", "items", ddb_get_scale),
     Workload("ddb-query-scale", "dynamodb", "items", ddb_query_scale),
+    Workload("sqs-receive-scale", "sqs", "msgs", sqs_receive_scale),
+    Workload("kinesis-get-scale", "kinesis", "records", kinesis_get_scale),
+    Workload("sqs-longpoll-latency", "sqs", "msgs", sqs_longpoll_latency),
+    Workload("kinesis-subscribe-latency", "kinesis", "records", kinesis_subscribe_latency),
 ]})

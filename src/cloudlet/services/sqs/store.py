@@ -32,7 +32,6 @@ from cloudlet.storage.codec import dumps, loads
 from cloudlet.services.sqs.message import Message, md5_hex, md5_of_attributes, sequence_number, vis_flag
 from cloudlet.services.sqs.models import DEDUP_WINDOW_SECONDS, Queue
 
-_PAGE = 64
 SWEEP_BATCH = 1000  # expired messages dropped per sweep call
 
 
@@ -50,11 +49,6 @@ def task_key(account: str, region: str, task_id: str) -> tuple:
 
 def data_prefix(account: str, region: str, name: str) -> tuple:
     return ("sqs", "data", account, region, name)
-
-
-def _after(key: tuple) -> tuple:
-    """The smallest key after ``key`` among keys of the same shape (last element an int)."""
-    return key[:-1] + (key[-1] + 1,)
 
 
 # ---------------------------------------------------------------- queues
@@ -328,60 +322,32 @@ class QueueData:
         self.set_visible_at(msg, now_ms + visibility_ms)
 
     def candidates(self, now_ms: int) -> Iterator[Message]:
-        """Standard queue: receivable messages, oldest visible_at first."""
+        """Standard queue: receivable messages, oldest visible_at first. Lazy: a
+        receive of 10 reads about 10 index entries, whatever the queue holds (a range
+        is a snapshot, so re-keying delivered messages does not disturb it)."""
         p = self.p
-        start = p + ("v",)
-        end = p + ("v", now_ms + 1)
-        seen: set[int] = set()
-        while True:
-            page = list(self.tx.range(start, end, limit=_PAGE))
-            for key, _ in page:
-                seq = key[-1]
-                if seq in seen:
-                    continue
-                seen.add(seq)
-                msg = self.get(seq)
-                if msg is None:  # an index entry without its record: drop it
-                    self.tx.delete(key)
-                    continue
-                yield msg
-            if len(page) < _PAGE:
-                return
-            start = _after(page[-1][0])
+        for key, _ in self.tx.range(p + ("v",), p + ("v", now_ms + 1)):
+            msg = self.get(key[-1])
+            if msg is None:  # an index entry without its record: drop it
+                self.tx.delete(key)
+                continue
+            yield msg
 
     def groups(self, now_ms: int) -> Iterator[str]:
         """FIFO queue: groups with no message in flight, oldest head first."""
-        p = self.p
-        start = p + ("h",)
-        seen: set[str] = set()
-        while True:
-            page = list(self.tx.range(start, None, prefix=p + ("h",), limit=_PAGE))
-            for key, _ in page:
-                group = key[-1]
-                if group in seen:
-                    continue
-                seen.add(group)
-                if not self.group_blocked(group, now_ms):
-                    yield group
-            if len(page) < _PAGE:
-                return
-            start = page[-1][0] + ("",)
+        for key, _ in self.tx.range(prefix=self.p + ("h",)):
+            group = key[-1]
+            if not self.group_blocked(group, now_ms):
+                yield group
 
     def group_messages(self, group: str) -> Iterator[Message]:
-        """FIFO: the messages of a group in order (reads page by page as the caller goes)."""
-        p = self.p
-        start = p + ("g", group)
-        while True:
-            page = list(self.tx.range(start, None, prefix=p + ("g", group), limit=_PAGE))
-            for key, _ in page:
-                msg = self.get(key[-1])
-                if msg is None:
-                    self.tx.delete(key)
-                    continue
-                yield msg
-            if len(page) < _PAGE:
-                return
-            start = _after(page[-1][0])
+        """FIFO: the messages of a group in order (read lazily as the caller goes)."""
+        for key, _ in self.tx.range(prefix=self.p + ("g", group)):
+            msg = self.get(key[-1])
+            if msg is None:
+                self.tx.delete(key)
+                continue
+            yield msg
 
     def available(self, now_ms: int) -> Iterator[Message]:
         """Messages that are neither delayed nor in flight, in order (for message move tasks)."""
