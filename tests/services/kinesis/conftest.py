@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
 import time
 import urllib.request
 
@@ -96,33 +93,6 @@ def read_all(client, name: str, shard_id: str, kind: str = "TRIM_HORIZON", **kw)
             break
         it = resp.get("NextShardIterator")
     return out
-
-
-class EnvServer(ServerProcess):
-    """A ``cloudlet serve`` with environment variables of its own (the shared
-    ServerProcess drops every CLOUDLET_* variable of the test process)."""
-
-    def __init__(self, env: dict[str, str], data_dir: str | None = None):
-        super().__init__(data_dir=data_dir)
-        self.env = env
-
-    def start(self, timeout: float = 15.0) -> "EnvServer":
-        args = [sys.executable, "-m", "cloudlet", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        args += ["--data-dir", self.data_dir] if self.data_dir else ["--in-memory"]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDLET_")}
-        env.update(self.env)
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"cloudlet exited: {self.proc.stdout.read().decode(errors='replace')}")
-            try:
-                with urllib.request.urlopen(self.url + "/_cloudlet/health", timeout=1) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("cloudlet did not become healthy in time")
 
 
 @pytest.fixture(scope="module")

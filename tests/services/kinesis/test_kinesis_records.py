@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.conftest import make_client
-from tests.services.kinesis.conftest import EnvServer, error_of, make_stream, new_account, read_all, server_now
+from tests.conftest import ServerProcess
+from tests.services.kinesis.conftest import error_of, make_stream, new_account, read_all, server_now
 
 MAX_HASH = (1 << 128) - 1
 THIRD = (1 << 128) // 3
@@ -308,7 +309,7 @@ def test_retention_trims_with_the_clock(clock_kinesis):
 
 @pytest.mark.slow
 def test_opt_in_throttling():
-    srv = EnvServer({"CLOUDLET_KINESIS_THROTTLE": "1"}).start()
+    srv = ServerProcess(extra_args=["--kinesis-throttle"]).start()
     try:
         account = new_account()
         k = make_client("kinesis", srv.url, access_key=account)
