@@ -280,8 +280,18 @@ def delete_message(ctx: RequestContext, req: dict) -> dict:
 
 @service.operation("DeleteMessageBatch")
 def delete_message_batch(ctx: RequestContext, req: dict) -> dict:
+    queue, result = _per_entry(ctx, req, "DeleteMessageBatchRequestEntry",
+                               lambda data, entry, now: _delete_one(data, entry["ReceiptHandle"], now))
+    if queue.fifo and result["Successful"]:
+        runtime(ctx.app).notify(_key(queue))
+    return result
+
+
+def _per_entry(ctx: RequestContext, req: dict, entry_name: str, apply) -> tuple:
+    """A receipt-handle batch: ``apply(data, entry, now)`` per entry in one
+    transaction; an entry's ServiceError becomes its ``Failed`` result."""
     entries = req["Entries"]
-    check_batch_ids(entries, "DeleteMessageBatchRequestEntry")
+    check_batch_ids(entries, entry_name)
     now = now_ms(ctx)
     successful, failed = [], []
     with ctx.store.transaction() as tx:
@@ -289,14 +299,12 @@ def delete_message_batch(ctx: RequestContext, req: dict) -> dict:
         data = store.QueueData(tx, queue)
         for entry in entries:
             try:
-                _delete_one(data, entry["ReceiptHandle"], now)
+                apply(data, entry, now)
             except ServiceError as err:
                 failed.append(failed_entry(entry["Id"], err))
             else:
                 successful.append({"Id": entry["Id"]})
-    if queue.fifo and successful:
-        runtime(ctx.app).notify(_key(queue))
-    return {"Successful": successful, "Failed": failed}
+    return queue, {"Successful": successful, "Failed": failed}
 
 
 # ---------------------------------------------------------------- visibility
@@ -337,20 +345,9 @@ def change_message_visibility(ctx: RequestContext, req: dict) -> dict:
 
 @service.operation("ChangeMessageVisibilityBatch")
 def change_message_visibility_batch(ctx: RequestContext, req: dict) -> dict:
-    entries = req["Entries"]
-    check_batch_ids(entries, "ChangeMessageVisibilityBatchRequestEntry")
-    now = now_ms(ctx)
-    successful, failed = [], []
-    with ctx.store.transaction() as tx:
-        queue = get_queue(tx, ctx, req["QueueUrl"])
-        data = store.QueueData(tx, queue)
-        for entry in entries:
-            try:
-                _change_one(data, entry["ReceiptHandle"], entry.get("VisibilityTimeout"), now)
-            except ServiceError as err:
-                failed.append(failed_entry(entry["Id"], err))
-            else:
-                successful.append({"Id": entry["Id"]})
-    if successful:
+    queue, result = _per_entry(
+        ctx, req, "ChangeMessageVisibilityBatchRequestEntry",
+        lambda data, entry, now: _change_one(data, entry["ReceiptHandle"], entry.get("VisibilityTimeout"), now))
+    if result["Successful"]:
         runtime(ctx.app).notify(_key(queue))
-    return {"Successful": successful, "Failed": failed}
+    return result
