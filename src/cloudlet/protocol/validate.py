@@ -96,6 +96,13 @@ _TYPE_NAMES = {
 }
 
 
+def _length_violation(lo, hi, n, path, member, value, errors):
+    if lo is not None and n < lo:
+        errors.append(Violation(path, member, "length", f"Member must have length greater than or equal to {lo}", value))
+    if hi is not None and n > hi:
+        errors.append(Violation(path, member, "length", f"Member must have length less than or equal to {hi}", value))
+
+
 def _type_violation(path, member, shape_type, value, errors):
     errors.append(Violation(path, member, "type", f"Member must be of type {_TYPE_NAMES.get(shape_type, shape_type)}", value))
 
@@ -156,10 +163,8 @@ class _Compiler:
                 _type_violation(path, member, "list", value, errors)
                 return value
             n = len(value)
-            if lo is not None and n < lo:
-                errors.append(Violation(path, member, "length", f"Member must have length greater than or equal to {lo}", value))
-            if hi is not None and n > hi:
-                errors.append(Violation(path, member, "length", f"Member must have length less than or equal to {hi}", value))
+            if (lo is not None and n < lo) or (hi is not None and n > hi):
+                _length_violation(lo, hi, n, path, member, value, errors)
             for i, item in enumerate(value):
                 if item is not None:
                     value[i] = inner(item, f"{path}.{i + 1}.member", member, errors)
@@ -177,10 +182,8 @@ class _Compiler:
                 _type_violation(path, member, "map", value, errors)
                 return value
             n = len(value)
-            if lo is not None and n < lo:
-                errors.append(Violation(path, member, "length", f"Member must have length greater than or equal to {lo}", value))
-            if hi is not None and n > hi:
-                errors.append(Violation(path, member, "length", f"Member must have length less than or equal to {hi}", value))
+            if (lo is not None and n < lo) or (hi is not None and n > hi):
+                _length_violation(lo, hi, n, path, member, value, errors)
             for k, v in value.items():
                 key_fn(k, path, member, errors)
                 if v is not None:
@@ -206,10 +209,8 @@ class _Compiler:
                 errors.append(Violation(path, member, "enum", enum_text, value))
             if rx is not None and rx.fullmatch(value) is None:
                 errors.append(Violation(path, member, "pattern", f"Member must satisfy regular expression pattern: {pattern}", value))
-            if lo is not None and len(value) < lo:
-                errors.append(Violation(path, member, "length", f"Member must have length greater than or equal to {lo}", value))
-            if hi is not None and len(value) > hi:
-                errors.append(Violation(path, member, "length", f"Member must have length less than or equal to {hi}", value))
+            if (lo is not None and len(value) < lo) or (hi is not None and len(value) > hi):
+                _length_violation(lo, hi, len(value), path, member, value, errors)
             return value
 
         return check
@@ -262,10 +263,8 @@ class _Compiler:
             elif not isinstance(value, (bytes, bytearray)):
                 _type_violation(path, member, "blob", value, errors)
                 return value
-            if lo is not None and len(value) < lo:
-                errors.append(Violation(path, member, "length", f"Member must have length greater than or equal to {lo}", value))
-            if hi is not None and len(value) > hi:
-                errors.append(Violation(path, member, "length", f"Member must have length less than or equal to {hi}", value))
+            if (lo is not None and len(value) < lo) or (hi is not None and len(value) > hi):
+                _length_violation(lo, hi, len(value), path, member, value, errors)
             return value
 
         return check
