@@ -87,7 +87,7 @@ def batch_write_item(ctx: RequestContext, req: dict) -> dict:
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
     metrics: dict[str, list] = {}
     want_metrics = req.get("ReturnItemCollectionMetrics") == "SIZE"
-    deltas = S.Deltas()
+    deltas = get_state(ctx.app).new_deltas()
     with ctx.store.transaction() as tx:
         plan = []
         for name, writes in request_items.items():

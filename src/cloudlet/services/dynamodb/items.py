@@ -121,7 +121,7 @@ def put_item(ctx: RequestContext, req: dict) -> dict:
     rv = check_return_values(req.get("ReturnValues"), ("NONE", "ALL_OLD"), "PutItem")
     compiled = E.compile_request(req, condition=True)
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
-    deltas = S.Deltas()
+    deltas = get_state(ctx.app).new_deltas()
     with ctx.store.transaction() as tx:
         target = open_table(ctx, tx, req["TableName"])
         schema = target.schema
@@ -163,7 +163,7 @@ def delete_item(ctx: RequestContext, req: dict) -> dict:
     rv = check_return_values(req.get("ReturnValues"), ("NONE", "ALL_OLD"), "DeleteItem")
     compiled = E.compile_request(req, condition=True)
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
-    deltas = S.Deltas()
+    deltas = get_state(ctx.app).new_deltas()
     with ctx.store.transaction() as tx:
         target = open_table(ctx, tx, req["TableName"])
         schema = target.schema
@@ -198,7 +198,7 @@ def update_item(ctx: RequestContext, req: dict) -> dict:
     rv = check_return_values(req.get("ReturnValues"), _RV_UPDATE, "UpdateItem")
     compiled = E.compile_request(req, condition=True, update=True)
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
-    deltas = S.Deltas()
+    deltas = get_state(ctx.app).new_deltas()
     with ctx.store.transaction() as tx:
         target = open_table(ctx, tx, req["TableName"])
         schema = target.schema

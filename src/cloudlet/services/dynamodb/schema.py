@@ -25,7 +25,12 @@ _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
 
 # ---------------------------------------------------------------- names and ARNs
 
+_VALID_NAMES: set[str] = set()  # names that passed check_table_name (bounded below)
+
+
 def check_table_name(name: str, member: str = "tableName") -> str:
+    if name in _VALID_NAMES:
+        return name
     violations = []
     if _TABLE_NAME.fullmatch(name) is None:
         violations.append(Violation(member, "TableName", "pattern",
@@ -36,6 +41,9 @@ def check_table_name(name: str, member: str = "tableName") -> str:
         violations.append(Violation(member, "TableName", "length", "Member must have length less than or equal to 255", name))
     if violations:
         raise validation(validation_message(violations))
+    if len(_VALID_NAMES) > 4096:
+        _VALID_NAMES.clear()
+    _VALID_NAMES.add(name)
     return name
 
 

@@ -9,6 +9,7 @@ Layout (every key starts with account and region)::
     ("ddb", acct, region, "data", tid, "s")                             -> counters
     ("ddb", acct, region, "data", tid, "c", hk)                         -> item collection bytes (LSI tables)
     ("ddb", acct, region, "token", client_request_token)                -> TransactWriteItems result
+    ("ddb", "dirty", acct, region, tid)                                 -> b"" (stored counters are behind)
     ("ddb", "tokx", expires, acct, region, client_request_token)        -> b"" (tokens by expiry, for pruning)
     ("ddb", "gc", acct, region, tid)                                    -> b"" (data awaiting deletion)
 
@@ -26,6 +27,7 @@ Functions here take an open transaction; callers never hold one across an await.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from decimal import Decimal
 
@@ -39,7 +41,10 @@ from cloudlet.services.dynamodb.schema import Index, Schema, compile_schema
 TOP = Decimal("Infinity")
 
 
+@functools.lru_cache(maxsize=1 << 16, typed=True)
 def bucket(part) -> bytes:
+    """4 bytes of a hash of a partition key part (cached: a write reads and
+    writes the same key, and hot keys repeat)."""
     return hashlib.md5(keycodec.pack((part,))).digest()[:4]
 
 
@@ -89,6 +94,13 @@ def stats_key(acct, region, tid) -> tuple:
 
 def collection_key(acct, region, tid, hk) -> tuple:
     return ("ddb", acct, region, "data", tid, "c", hk)
+
+
+DIRTY_PREFIX = ("ddb", "dirty")
+
+
+def dirty_key(acct, region, tid) -> tuple:
+    return ("ddb", "dirty", acct, region, tid)
 
 
 def token_key(acct, region, token: str) -> tuple:
@@ -185,10 +197,22 @@ class Deltas:
     ``background.State.add_stats`` once its transaction has committed, never
     for one that rolled back; ``apply_deltas`` writes them to the store."""
 
-    __slots__ = ("tables",)
+    __slots__ = ("tables", "known", "marked")
 
-    def __init__(self) -> None:
+    def __init__(self, known: set | None = None) -> None:
         self.tables: dict[tuple, list] = {}
+        # Tables whose "dirty" marker is in the store (the State's set), and
+        # the markers this transaction wrote (see background.State.add_stats).
+        self.known = known
+        self.marked: set[tuple] = set()
+
+    def mark(self, tx, acct: str, region: str, tid: str) -> None:
+        """Record in the store, in the writing transaction, that the table's
+        stored counters are behind (recounted at start-up after a crash)."""
+        key = (acct, region, tid)
+        if self.known is not None and key not in self.known and key not in self.marked:
+            tx.put(dirty_key(acct, region, tid), b"")
+            self.marked.add(key)
 
     def entry(self, acct: str, region: str, tid: str) -> list:
         key = (acct, region, tid)
@@ -268,6 +292,8 @@ def write_item(tx, acct: str, region: str, schema: Schema, parts: tuple,
     own = deltas is None
     if own:
         deltas = Deltas()
+    else:
+        deltas.mark(tx, acct, region, tid)
     e = deltas.entry(acct, region, tid)
     e[0] += (new is not None) - (old is not None)
     e[1] += new_size - old_size

@@ -144,7 +144,7 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
         if total > MAX_TRANSACTION_BYTES:
             raise validation("Transaction size has exceeded the maximum allowed size")
         metrics: dict[str, list] = {}
-        deltas = S.Deltas()
+        deltas = get_state(ctx.app).new_deltas()
         for i, (plan, (old, old_size, new, new_size)) in enumerate(zip(plans, results)):
             kind, target, parts = plan[0], plan[3], plan[5]
             if kind == "ConditionCheck":

@@ -71,6 +71,17 @@ def number_text(d: Decimal) -> str:
 
 
 def canonical_number(text) -> str:
+    # Fast path for the common case, a plain integer of at most 38 digits:
+    # already canonical once leading zeros go (trailing zeros of an integer
+    # are not significant digits but stay in the text, as number_text does).
+    if type(text) is str and text.isascii():
+        digits = text[1:] if text[:1] == "-" else text
+        if digits.isdigit():
+            stripped = digits.lstrip("0")
+            if len(stripped) <= MAX_PRECISION:
+                if not stripped:
+                    return "0"
+                return stripped if digits is text else "-" + stripped
     return number_text(number(text))
 
 
@@ -163,7 +174,7 @@ def value_size(value: dict) -> int:
     digits + 1, binaries raw, 1 byte for NULL/BOOL, 3 bytes + elements for L/M."""
     (t, v), = value.items()
     if t == "S":
-        return len(v.encode("utf-8"))
+        return len(v) if v.isascii() else len(v.encode("utf-8"))
     if t == "N":
         return _number_size(v)
     if t == "B":
@@ -189,7 +200,10 @@ def _number_size(text: str) -> int:
 def item_size(item: dict | None) -> int:
     if not item:
         return 0
-    return sum(len(k.encode("utf-8")) + value_size(v) for k, v in item.items())
+    total = 0
+    for name, value in item.items():
+        total += (len(name) if name.isascii() else len(name.encode("utf-8"))) + value_size(value)
+    return total
 
 
 # ---------------------------------------------------------------- keys
