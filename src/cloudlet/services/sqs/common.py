@@ -17,7 +17,7 @@ def queue_ref(ctx: RequestContext, url: str) -> tuple[str, str, str]:
     """(account, region, name) addressed by a queue URL; the region is the request's."""
     parsed = parse_queue_url(url, ctx.account)
     if parsed is None:
-        raise queue_does_not_exist()
+        raise queue_does_not_exist(ctx.protocol)
     return parsed[0], ctx.region, parsed[1]
 
 
@@ -25,7 +25,7 @@ def get_queue(tx, ctx: RequestContext, url: str) -> Queue:
     account, region, name = queue_ref(ctx, url)
     queue = store.load_queue(tx, account, region, name)
     if queue is None:
-        raise queue_does_not_exist()
+        raise queue_does_not_exist(ctx.protocol)
     return queue
 
 

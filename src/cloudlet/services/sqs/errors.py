@@ -7,7 +7,10 @@ query-protocol ``<Code>`` carry the legacy code. Codes and statuses are the
 Smithy model (aws-sdk-go-v2 / aws-sdk-js-v3 ``codegen/sdk-codegen/aws-models/sqs.json``);
 shapes without the trait keep their own name as the code.
 Common errors (``MissingParameter``, ``InvalidParameterValue``) are not shapes of
-the model; they are listed in the SQS API reference "Common Errors" page.
+the model; they are listed in the SQS API reference "Common Errors" page. Over
+JSON AWS names them ``InvalidParameterValueException`` / ``MissingRequiredParameterException``
+(``__type``; botocore's ``QueryErrorCode``) with the legacy code in ``x-amzn-query-error``,
+as recorded from AWS in LocalStack's AWS-validated SQS snapshots (Nov 2023).
 """
 
 from __future__ import annotations
@@ -45,9 +48,9 @@ _TABLE: dict[str, tuple[str, int]] = {
     "InvalidAttributeValue": ("InvalidAttributeValue", 400),
     "InvalidIdFormat": ("InvalidIdFormat", 400),
     "InvalidMessageContents": ("InvalidMessageContents", 400),
-    # Common errors (not shapes of the model).
-    "InvalidParameterValue": ("InvalidParameterValue", 400),
-    "MissingParameter": ("MissingParameter", 400),
+    # Common errors (not shapes of the model): the JSON shape name -> the legacy code.
+    "InvalidParameterValueException": ("InvalidParameterValue", 400),
+    "MissingRequiredParameterException": ("MissingParameter", 400),
 }
 
 QUERY_ERROR_CODES: dict[str, str] = {shape: code for shape, (code, _) in _TABLE.items()}
@@ -65,22 +68,26 @@ def legacy_code(code: str) -> str:
 
 # ---------------------------------------------------------------- common shapes
 
-def queue_does_not_exist() -> ServiceError:
-    # Text of the SQS developer guide's JSON error example ("sqs-json-api-responses").
-    return error("QueueDoesNotExist", "The specified queue does not exist.")
+def queue_does_not_exist(protocol: str = "json") -> ServiceError:
+    # Text of the SQS developer guide's JSON error example ("sqs-json-api-responses");
+    # over the query protocol AWS still says "... for this wsdl version."
+    text = "The specified queue does not exist."
+    if protocol == "query":
+        text = "The specified queue does not exist for this wsdl version."
+    return error("QueueDoesNotExist", text)
 
 
 def invalid_parameter(message: str) -> ServiceError:
-    return error("InvalidParameterValue", message)
+    return error("InvalidParameterValueException", message)
 
 
 def invalid_value(name: str, value, reason: str) -> ServiceError:
     """AWS's usual shape: 'Value 15 for parameter MaxNumberOfMessages is invalid. Reason: ...'."""
-    return error("InvalidParameterValue", f"Value {value} for parameter {name} is invalid. Reason: {reason}")
+    return error("InvalidParameterValueException", f"Value {value} for parameter {name} is invalid. Reason: {reason}")
 
 
 def missing_parameter(name: str) -> ServiceError:
-    return error("MissingParameter", f"The request must contain the parameter {name}.")
+    return error("MissingRequiredParameterException", f"The request must contain the parameter {name}.")
 
 
 def unknown_attribute(name: str) -> ServiceError:

@@ -20,6 +20,7 @@ from cloudlet.services.sqs.errors import (
     invalid_attribute_value,
     invalid_parameter,
     invalid_value,
+    missing_parameter,
     unknown_attribute,
 )
 
@@ -451,9 +452,9 @@ def add_permission(queue: Queue, label: str, accounts: list[str], actions: list[
         raise invalid_value("Label", label,
                             "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
     if not accounts:
-        raise error("MissingParameter", "The request must contain the parameter AWSAccountIds.")
+        raise missing_parameter("AWSAccountIds")
     if not actions:
-        raise error("MissingParameter", "The request must contain the parameter Actions.")
+        raise missing_parameter("Actions")
     for action in actions:
         if action not in PERMISSION_ACTIONS:
             raise invalid_value("ActionName", action, "Only the queue owner is allowed to invoke this action.")

@@ -64,7 +64,7 @@ def get_queue_url(ctx: RequestContext, req: dict) -> dict:
     with ctx.store.transaction() as tx:
         queue = store.load_queue(tx, account, ctx.region, req["QueueName"])
     if queue is None:
-        raise queue_does_not_exist()
+        raise queue_does_not_exist(ctx.protocol)
     return {"QueueUrl": url_of(ctx, queue)}
 
 
