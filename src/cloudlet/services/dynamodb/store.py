@@ -171,9 +171,9 @@ def dump_item(item: dict, size: int) -> bytes:
     return dumps((size, item))
 
 
-def load_item(raw: bytes) -> tuple[dict, int]:
+def load_item(raw: bytes, _loads=codec.loads) -> tuple[dict, int]:
     """(item, size) of a stored item or index entry."""
-    value = loads(raw)
+    value = _loads(raw)
     if type(value) is tuple:
         return value[1], value[0]
     return value, V.item_size(value)
