@@ -107,3 +107,88 @@ def test_query_protocol_non_existent_queue_says_wsdl_version(server, unique_name
     assert status == 400
     assert root.find("q:Error/q:Code", NS).text == "AWS.SimpleQueueService.NonExistentQueue"
     assert root.find("q:Error/q:Message", NS).text == "The specified queue does not exist for this wsdl version."
+
+
+# ---------------------------------------------------------------- queues
+
+def test_recreating_a_deleted_queue_too_soon(sqs, server, unique_name):
+    name = unique_name("again")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    sqs.delete_queue(QueueUrl=url)
+    with pytest.raises(sqs.exceptions.QueueDeletedRecently) as e:
+        sqs.create_queue(QueueName=name)
+    assert error_of(e)["Code"] == "AWS.SimpleQueueService.QueueDeletedRecently"
+    assert error_of(e)["Message"] == ("You must wait 60 seconds after deleting a queue before you can create "
+                                      "another with the same name.")
+
+
+def test_sse_kms_and_sse_sqs_exclude_each_other(sqs, make_queue):
+    url = make_queue()
+    with pytest.raises(ClientError) as e:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"KmsMasterKeyId": "alias/aws/sqs",
+                                                           "SqsManagedSseEnabled": "true"})
+    assert error_of(e)["Code"] == "InvalidAttributeName"
+    assert error_of(e)["Message"] == ("You can use one type of server-side encryption (SSE) at one time. "
+                                      "You can either enable KMS SSE or SQS SSE.")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"KmsMasterKeyId": "testKeyId",
+                                                       "KmsDataKeyReusePeriodSeconds": "6000",
+                                                       "SqsManagedSseEnabled": "false"})
+    got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds",
+                                                                 "SqsManagedSseEnabled"])["Attributes"]
+    assert got == {"KmsMasterKeyId": "testKeyId", "KmsDataKeyReusePeriodSeconds": "6000",
+                   "SqsManagedSseEnabled": "false"}
+
+
+def test_redrive_policy_with_a_malformed_arn(sqs, make_queue):
+    policy = json.dumps({"deadLetterTargetArn": "dummy", "maxReceiveCount": 42})
+    with pytest.raises(ClientError) as e:
+        make_queue(RedrivePolicy=policy)
+    assert error_of(e)["Code"] == "InvalidParameterValue"
+    assert error_of(e)["Message"] == (f"Value {policy} for parameter RedrivePolicy is invalid. "
+                                      "Reason: Invalid value for deadLetterTargetArn.")
+
+
+def test_add_and_remove_permission_as_aws_writes_the_policy(sqs, make_queue):
+    url = make_queue()
+    arn = arn_of(sqs, url)
+    sqs.add_permission(QueueUrl=url, Label="crossaccountpermission", AWSAccountIds=["000000000000", "668614515564"],
+                       Actions=["ReceiveMessage"])
+    policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    assert policy == {
+        "Version": "2008-10-17", "Id": f"{arn}/SQSDefaultPolicy",
+        "Statement": [{"Sid": "crossaccountpermission", "Effect": "Allow",
+                       "Principal": {"AWS": ["arn:aws:iam::000000000000:root", "arn:aws:iam::668614515564:root"]},
+                       "Action": "SQS:ReceiveMessage", "Resource": arn}]}
+    with pytest.raises(ClientError) as e:
+        sqs.add_permission(QueueUrl=url, Label="crossaccountpermission", AWSAccountIds=["668614515564"],
+                           Actions=["ReceiveMessage"])
+    assert error_of(e)["Message"] == ("Value crossaccountpermission for parameter Label is invalid. "
+                                      "Reason: Already exists.")
+    sqs.remove_permission(QueueUrl=url, Label="crossaccountpermission")
+    with pytest.raises(ClientError) as e:
+        sqs.remove_permission(QueueUrl=url, Label="crossaccountpermission")
+    assert error_of(e)["Code"] == "InvalidParameterValue"
+    assert error_of(e)["Message"] == ("Value crossaccountpermission for parameter Label is invalid. "
+                                      "Reason: can't find label.")
+
+
+# ---------------------------------------------------------------- messages
+
+def test_message_attribute_name_filters(sqs, make_queue):
+    url = make_queue(VisibilityTimeout=0)
+    sqs.send_message(QueueUrl=url, MessageBody="msg", MessageAttributes={
+        "Help.Me": {"DataType": "String", "StringValue": "Me"},
+        "Hello": {"DataType": "String", "StringValue": "There"},
+        "General": {"DataType": "String", "StringValue": "Kenobi"}})
+
+    def names(filters):
+        msg = sqs.receive_message(QueueUrl=url, MessageAttributeNames=filters)["Messages"][0]
+        return sorted(msg.get("MessageAttributes", {}))
+
+    assert names([]) == []
+    every = ["General", "Hello", "Help.Me"]
+    assert names(["All"]) == names(["*"]) == names([".*"]) == every
+    assert names(["Hello", "General"]) == ["General", "Hello"]
+    assert names(["Foo", "Hello"]) == ["Hello"]
+    # A prefix filter matches on the text before ".*" (AWS returned Hello for "Hel.*").
+    assert names(["Hel.*"]) == ["Hello", "Help.Me"]

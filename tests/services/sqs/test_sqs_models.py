@@ -388,8 +388,9 @@ def test_attribute_filter():
     assert attribute_filter(None)("a") is False
     assert attribute_filter(["All"])("anything")
     assert attribute_filter([".*"])("anything")
+    assert attribute_filter(["*"])("anything")
     f = attribute_filter(["exact", "bar.*"])
-    assert f("exact") and f("bar.baz") and not f("bar") and not f("exactly") and not f("other")
+    assert f("exact") and f("bar.baz") and f("barn") and not f("ba") and not f("exactly") and not f("other")
 
 
 def test_system_attributes_and_render():

@@ -305,13 +305,15 @@ def system_attributes(msg: Message, names: set[str]) -> dict[str, str]:
 
 def attribute_filter(names: list[str] | None):
     """A predicate over message attribute names for MessageAttributeNames:
-    ``All`` / ``.*`` select all, ``prefix.*`` selects names starting with ``prefix.``."""
+    ``All`` / ``.*`` / ``*`` select all (``*`` as AWS answers it, LocalStack's AWS-validated
+    test_receive_message_message_attribute_names_filters), ``prefix.*`` selects names
+    starting with ``prefix`` (there ``Hel.*`` selects ``Hello`` and ``Help.Me``)."""
     if not names:
         return lambda name: False
-    if "All" in names or ".*" in names:
+    if "All" in names or ".*" in names or "*" in names:
         return lambda name: True
     exact = {n for n in names if not n.endswith(".*")}
-    prefixes = tuple(n[:-1] for n in names if n.endswith(".*"))
+    prefixes = tuple(n[:-2] for n in names if n.endswith(".*"))
     return lambda name: name in exact or (bool(prefixes) and name.startswith(prefixes))
 
 

@@ -270,6 +270,11 @@ def normalize_attributes(attrs: dict[str, str], fifo: bool, name: str, account: 
         if not isinstance(value, str):
             raise invalid_attribute_value(key)
         out[key] = _normalize(key, value, fifo, creating)
+    if out.get("KmsMasterKeyId") and out.get("SqsManagedSseEnabled") == "true":
+        # SSE-KMS and SSE-SQS exclude each other (developer guide, "Encryption at rest";
+        # the error as AWS returns it, recorded in LocalStack's AWS-validated snapshots).
+        raise error("InvalidAttributeName", "You can use one type of server-side encryption (SSE) at one time. "
+                    "You can either enable KMS SSE or SQS SSE.")
     if "RedrivePolicy" in out and out["RedrivePolicy"]:
         out["RedrivePolicy"] = _redrive_policy(out["RedrivePolicy"], fifo, queue_arn(region, account, name),
                                                dlq_lookup)
@@ -332,7 +337,11 @@ def _redrive_policy(text: str, fifo: bool, own_arn: str, dlq_lookup) -> str:
     if not 1 <= n <= 1000:
         raise invalid_value("RedrivePolicy", text,
                             f"Invalid value for maxReceiveCount: {count}, valid values are from 1 to 1000 both inclusive.")
-    dlq = dlq_lookup(target) if isinstance(target, str) else None
+    if not isinstance(target, str) or parse_arn(target) is None:
+        # A malformed ARN is rejected before any lookup (AWS-validated, LocalStack
+        # test_invalid_dead_letter_arn_rejected_before_lookup).
+        raise invalid_value("RedrivePolicy", text, "Invalid value for deadLetterTargetArn.")
+    dlq = dlq_lookup(target)
     if dlq is None:
         raise invalid_value("RedrivePolicy", text, "Dead letter target does not exist.")
     if dlq.fifo != fifo:
@@ -460,8 +469,9 @@ def add_permission(queue: Queue, label: str, accounts: list[str], actions: list[
             raise invalid_value("ActionName", action, "Only the queue owner is allowed to invoke this action.")
     if len(actions) > MAX_ACTIONS_PER_STATEMENT:
         raise error("OverLimit", f"{len(actions)} Actions were found, maximum allowed is {MAX_ACTIONS_PER_STATEMENT}.")
+    # The document AWS generates for AddPermission: version 2008-10-17, Id <arn>/SQSDefaultPolicy.
     policy = json.loads(queue.attributes["Policy"]) if queue.attributes.get("Policy") else {
-        "Version": "2012-10-17",
+        "Version": "2008-10-17",
         "Id": f"{queue.arn}/SQSDefaultPolicy",
         "Statement": [],
     }
@@ -491,7 +501,7 @@ def remove_permission(queue: Queue, label: str, now: float) -> None:
         statements = [statements]
     kept = [s for s in statements if not (isinstance(s, dict) and s.get("Sid") == label)]
     if len(kept) == len(statements):
-        raise invalid_value("Label", label, "can't find label on existing policy.")
+        raise invalid_value("Label", label, "can't find label.")
     if kept:
         policy["Statement"] = kept
         queue.attributes["Policy"] = json.dumps(policy, separators=(",", ":"))

@@ -40,8 +40,9 @@ def create_queue(ctx: RequestContext, req: dict) -> dict:
             return {"QueueUrl": url_of(ctx, existing)}
         deleted = store.deleted_at(tx, ctx.account, ctx.region, name)
         if deleted is not None and now - deleted < RECREATE_AFTER_DELETE_SECONDS:
+            # The text AWS returns (LocalStack's AWS-validated test_create_queue_recently_deleted).
             raise error("QueueDeletedRecently", "You must wait 60 seconds after deleting a queue before you can "
-                        "create another queue with the same name.")
+                        "create another with the same name.")
         queue = new_queue(ctx.account, ctx.region, name, attrs, tags, now, lookup)
         store.save_queue(tx, queue)
         if deleted is not None:
