@@ -110,7 +110,7 @@ def describe_stream_consumer(ctx: RequestContext, req: dict) -> dict:
 @service.operation("ListStreamConsumers")
 def list_stream_consumers(ctx: RequestContext, req: dict) -> dict:
     now = ctx.clock.now()
-    limit = min(req.get("MaxResults") or 100, 10000)
+    limit = models.page_size(req.get("MaxResults"), models.LIST_CONSUMERS_PAGE)
     after = None
     token = req.get("NextToken")
     if token is not None:

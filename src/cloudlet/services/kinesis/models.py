@@ -54,6 +54,14 @@ PUT_RECORDS_MAX_RECORDS = 500
 PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024
 PUT_RECORDS_MAX_BYTES_LARGE = 10 * 1024 * 1024
 GET_RECORDS_MAX_RECORDS = 10000
+# Page sizes: "The default value is N. If you specify a value greater than N, at most N
+# results are returned" (API reference: DescribeStream Limit, ListStreams Limit,
+# ListStreamConsumers MaxResults: 100; ListShards MaxResults: 1000). The model lets
+# clients send up to 10000, so the cap is applied here, not by validation.
+DESCRIBE_STREAM_PAGE = 100
+LIST_STREAMS_PAGE = 100
+LIST_CONSUMERS_PAGE = 100
+LIST_SHARDS_PAGE = 1000
 GET_RECORDS_MAX_BYTES = 10 * 1024 * 1024
 ITERATOR_TTL = 300.0  # seconds ("A shard iterator expires 5 minutes after it is returned")
 NEXT_TOKEN_TTL = 300.0  # ListShards / ListStreamConsumers tokens
@@ -408,6 +416,12 @@ def apply_action(stream: dict, action: dict, now: float, last_counter) -> None:
         stream["retention"] = action["hours"]
     else:  # pragma: no cover - a bug, not user input
         raise ValueError(f"unknown pending action {op}")
+
+
+def page_size(requested: int | None, cap: int) -> int:
+    """The number of items a list call returns: the request's limit, at most ``cap``,
+    which is also the default."""
+    return min(requested or cap, cap)
 
 
 def expand_metrics(metrics: list[str]) -> list[str]:

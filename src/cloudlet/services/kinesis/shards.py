@@ -21,7 +21,7 @@ _TOKEN_CONFLICTS = ("StreamName", "StreamARN", "ExclusiveStartShardId", "ShardFi
 @service.operation("ListShards")
 def list_shards(ctx: RequestContext, req: dict) -> dict:
     now = ctx.clock.now()
-    limit = req.get("MaxResults") or 1000
+    limit = models.page_size(req.get("MaxResults"), models.LIST_SHARDS_PAGE)
     token = req.get("NextToken")
     if token is not None:
         for member in _TOKEN_CONFLICTS:

@@ -112,7 +112,7 @@ def _visible_shards(stream: dict) -> list[dict]:
 @service.operation("DescribeStream")
 def describe_stream(ctx: RequestContext, req: dict) -> dict:
     ref = stream_ref(ctx, req)
-    limit = min(req.get("Limit") or 100, 100)  # "If you specify a value greater than 100, at most 100"
+    limit = models.page_size(req.get("Limit"), models.DESCRIBE_STREAM_PAGE)
     with ctx.store.transaction() as tx:
         stream = load(tx, ctx, ref)
     shards = _visible_shards(stream)
@@ -145,7 +145,7 @@ def describe_stream_summary(ctx: RequestContext, req: dict) -> dict:
 
 @service.operation("ListStreams")
 def list_streams(ctx: RequestContext, req: dict) -> dict:
-    limit = req.get("Limit") or 100
+    limit = models.page_size(req.get("Limit"), models.LIST_STREAMS_PAGE)
     after = req.get("ExclusiveStartStreamName")
     token = req.get("NextToken")
     now = ctx.clock.now()
