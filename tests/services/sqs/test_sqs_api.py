@@ -306,7 +306,14 @@ def test_change_visibility(sqs, raw_sqs, server, queue):
     fails(lambda: raw_sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"]),
           "MissingParameter")
     server.advance_clock(11)
-    fails(lambda: sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=5),
+    # No longer in flight: AWS answers OK and changes nothing (localstack#9632, AWS-validated).
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=5)
+    assert sqs.receive_message(QueueUrl=url)["Messages"][0]["MessageId"] == m["MessageId"]
+    fifo = queue(FifoQueue="true")
+    sqs.send_message(QueueUrl=fifo, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="d")
+    [m] = sqs.receive_message(QueueUrl=fifo, VisibilityTimeout=10)["Messages"]
+    server.advance_clock(11)
+    fails(lambda: sqs.change_message_visibility(QueueUrl=fifo, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=5),
           "AWS.SimpleQueueService.MessageNotInflight", "MessageNotInflight")
 
 

@@ -192,3 +192,48 @@ def test_message_attribute_name_filters(sqs, make_queue):
     assert names(["Foo", "Hello"]) == ["Hello"]
     # A prefix filter matches on the text before ".*" (AWS returned Hello for "Hel.*").
     assert names(["Hel.*"]) == ["Hello", "Help.Me"]
+
+
+def test_change_visibility_after_the_timeout_ended_is_a_no_op(sqs, server, make_queue):
+    # AWS answers OK and the message stays visible (localstack#9598/#9632, AWS-validated).
+    url = make_queue()
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    [m] = sqs.receive_message(QueueUrl=url, VisibilityTimeout=1)["Messages"]
+    server.advance_clock(2)
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=30)
+    [again] = sqs.receive_message(QueueUrl=url)["Messages"]
+    assert again["MessageId"] == m["MessageId"]
+    # An older handle still changes the visibility of the message received again.
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+    assert sqs.receive_message(QueueUrl=url)["Messages"][0]["MessageId"] == m["MessageId"]
+
+
+def test_change_visibility_on_a_deleted_message(sqs, make_queue):
+    url = make_queue()
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    handle = sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=42)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)  # again: still fine
+    with pytest.raises(ClientError) as e:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=42)
+    assert error_of(e)["Code"] == "InvalidParameterValue"
+    assert error_of(e)["Message"] == (f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does "
+                                      "not exist or is not available for visibility timeout change.")
+
+
+@pytest.mark.parametrize("missing, message", [
+    ("MessageGroupId", "The request must contain the parameter MessageGroupId."),
+    ("MessageDeduplicationId", "The queue should either have ContentBasedDeduplication enabled or "
+                               "MessageDeduplicationId provided explicitly"),
+])
+def test_fifo_batch_without_group_or_dedup_id_fails_as_a_whole(sqs, make_queue, missing, message):
+    url = make_queue(fifo=True)
+    second = {"Id": "b", "MessageBody": "y", "MessageGroupId": "g", "MessageDeduplicationId": "d2"}
+    del second[missing]
+    with pytest.raises(ClientError) as e:
+        sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": "a", "MessageBody": "x", "MessageGroupId": "g", "MessageDeduplicationId": "d1"}, second])
+    assert error_of(e)["Code"] == "InvalidParameterValue"
+    assert error_of(e)["Message"] == message
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)

@@ -239,6 +239,19 @@ def check_send(queue: Queue, req: dict) -> Outgoing:
                     group, dedup)
 
 
+def check_fifo_batch(queue: Queue, entries: list[dict]) -> None:
+    """A FIFO SendMessageBatch with an entry lacking its MessageGroupId (or its
+    MessageDeduplicationId, without content-based deduplication) fails as a whole with
+    InvalidParameterValue, not as a ``Failed`` entry (AWS-validated, LocalStack
+    test_send_batch_missing_message_group_id_for_fifo_queue / ..._deduplication_id_...)."""
+    for entry in entries:
+        if not entry.get("MessageGroupId"):
+            raise invalid_parameter("The request must contain the parameter MessageGroupId.")
+        if entry.get("MessageDeduplicationId") is None and not queue.content_based_dedup:
+            raise invalid_parameter("The queue should either have ContentBasedDeduplication enabled or "
+                                    "MessageDeduplicationId provided explicitly")
+
+
 def sequence_number(seq: int) -> str:
     """FIFO SequenceNumber: large, non-consecutive, strictly increasing per queue, 20 digits."""
     return str(10**19 + seq * 65_537)

@@ -15,6 +15,7 @@ from cloudlet.services.sqs.message import (
     Outgoing,
     attribute_filter,
     check_batch_ids,
+    check_fifo_batch,
     check_send,
     md5_hex,
     parse_receipt_handle,
@@ -99,6 +100,8 @@ def send_message_batch(ctx: RequestContext, req: dict) -> dict:
     successful, failed = [], []
     with ctx.store.transaction() as tx:
         queue = get_queue(tx, ctx, req["QueueUrl"])
+        if queue.fifo:
+            check_fifo_batch(queue, entries)
         data = store.QueueData(tx, queue)
         for entry in entries:
             try:
@@ -322,6 +325,10 @@ def _change_one(data: store.QueueData, handle: str, timeout: int | None, now: in
         raise invalid_value("ReceiptHandle", handle,
                             "Message does not exist or is not available for visibility timeout change.")
     if msg.nonce is None or msg.visible_at <= now:
+        if not data.queue.fifo:
+            # Its visibility timeout has already ended: AWS answers OK and changes
+            # nothing, the message stays visible (AWS-validated, localstack#9598 / #9632).
+            return
         raise error("MessageNotInflight", "The message referred to isn't in flight.")
     if data.queue.fifo and msg.nonce != receipt.nonce:
         raise invalid_value("ReceiptHandle", handle, "The receipt handle has expired.")
