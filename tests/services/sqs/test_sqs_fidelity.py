@@ -237,3 +237,59 @@ def test_fifo_batch_without_group_or_dedup_id_fails_as_a_whole(sqs, make_queue, 
     assert error_of(e)["Code"] == "InvalidParameterValue"
     assert error_of(e)["Message"] == message
     assert "Messages" not in sqs.receive_message(QueueUrl=url)
+
+
+# ---------------------------------------------------------------- FIFO group order (AWS-validated scenarios)
+
+def _fifo_send(sqs, url, *items):
+    for body in items:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=body.split("-")[0])
+
+
+def _bodies(response) -> list[str]:
+    return [m["Body"] for m in response.get("Messages", [])]
+
+
+def test_fifo_groups_come_back_behind_waiting_groups(sqs, make_queue):
+    url = make_queue(fifo=True, ContentBasedDeduplication="true")
+    _fifo_send(sqs, url, "g1-m1", "g2-m1", "g2-m2", "g3-m1", "g1-m2")
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3, VisibilityTimeout=0)
+    assert _bodies(got) == ["g1-m1", "g1-m2", "g2-m1"]
+    # g3 waited; g1 and g2 became receivable again only when that receive ended.
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    assert _bodies(got) == ["g3-m1", "g1-m1", "g1-m2", "g2-m1", "g2-m2"]
+
+
+def test_fifo_visibility_is_shared_by_the_group(sqs, server, make_queue):
+    url = make_queue(fifo=True, ContentBasedDeduplication="true", VisibilityTimeout=1)
+    _fifo_send(sqs, url, "g1-m1", "g1-m2", "g1-m3", "g1-m4", "g2-m1", "g3-m1")
+    assert _bodies(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)) == ["g1-m1", "g1-m2"]
+    assert _bodies(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)) == ["g2-m1"]
+    server.advance_clock(2)
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    assert _bodies(got) == ["g3-m1", "g1-m1", "g1-m2", "g1-m3", "g1-m4", "g2-m1"]
+
+
+def test_fifo_group_head_made_visible_again_is_received_before_the_rest(sqs, make_queue):
+    url = make_queue(fifo=True, ContentBasedDeduplication="true", VisibilityTimeout=30)
+    _fifo_send(sqs, url, "g1-m1", "g1-m2", "g2-m1")
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
+    assert [m["Body"] for m in got] == ["g1-m1", "g1-m2"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"], VisibilityTimeout=0)
+    # g1-m2 is still in flight, but the head of g1 is visible again.
+    assert _bodies(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3)) == ["g2-m1", "g1-m1"]
+
+
+def test_fifo_group_after_delete_and_partial_delete(sqs, make_queue):
+    url = make_queue(fifo=True, ContentBasedDeduplication="true")
+    _fifo_send(sqs, url, "g1-m1", "g2-m1", "g1-m2", "g2-m2", "g1-m3", "g1-m4", "g3-m1")
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
+    assert [m["Body"] for m in got] == ["g1-m1", "g1-m2"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+    # g1-m2 is in flight at the head of g1: nothing of g1 may be received.
+    assert _bodies(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)) == [
+        "g2-m1", "g2-m2", "g3-m1"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=got[1]["ReceiptHandle"])
+    # g1 waited since its messages were sent; g2 and g3 came back from the last receive.
+    assert _bodies(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)) == [
+        "g1-m3", "g1-m4", "g2-m1", "g2-m2", "g3-m1"]

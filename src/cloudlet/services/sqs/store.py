@@ -11,14 +11,24 @@ Every key starts ``("sqs", <kind>, account, region, ...)``:
         ("v", visible_at_ms, seq)   visibility index: b"a" available, b"d" delayed, b"f" in flight
         ("t", sent_ms, seq)         retention index
         ("g", group, seq)           FIFO: the messages of a group, in order
-        ("h", head_seq, group)      FIFO: each non-empty group, keyed by its oldest message
-        ("l", group)                FIFO: {seq: visible_at_ms} of the group's received messages
+        ("o", head_visible_at, head_seq, group)  FIFO: each non-empty group, keyed by when its
+                                    oldest message became (or becomes) receivable
         ("d", scope, dedup_id)      FIFO: deduplication record (scope = group or "")
         ("e", expires_ms, scope, dedup_id)  FIFO: deduplication expiry index
         ("a", attempt_id)           FIFO: ReceiveRequestAttemptId record
 
 A standard receive is one range scan of the visibility index up to now; a FIFO
-receive walks the group heads in order, skipping groups with a message in flight.
+receive walks the receivable group heads (visible_at <= now) in the order they became
+receivable, and within a group the messages in order up to the first invisible one.
+
+That is the order AWS hands FIFO groups out in: a group whose messages came back
+from a receive (visibility timeout ended or set to 0) goes behind groups that were
+waiting, and a group whose oldest message is visible again is receivable even while
+a later message of it is still in flight (LocalStack's AWS-validated tests
+test_fifo_receive_message_with_zero_visibility_timeout,
+test_fifo_receive_message_visibility_timeout_shared_in_group,
+test_fifo_message_group_visibility_after_terminate_visibility_timeout). A message in
+flight at the head of its group blocks the group.
 Neither reads more than it hands out plus what it drops on the way (expired or
 redriven messages), so both stay cheap with any number of messages queued.
 """
@@ -133,7 +143,7 @@ class QueueData:
             empty = next(iter(tx.range(prefix=p + ("g", msg.group), limit=1)), None) is None
             tx.put(p + ("g", msg.group, msg.seq), b"")
             if empty:
-                tx.put(p + ("h", msg.seq, msg.group), b"")
+                tx.put(p + ("o", msg.visible_at, msg.seq, msg.group), b"")
 
     def remove(self, msg: Message) -> None:
         tx, p = self.tx, self.p
@@ -143,52 +153,26 @@ class QueueData:
         if self.queue.fifo:
             group = msg.group
             tx.delete(p + ("g", group, msg.seq))
-            head = p + ("h", msg.seq, group)
+            head = p + ("o", msg.visible_at, msg.seq, group)
             if tx.get(head) is not None:
                 tx.delete(head)
                 nxt = next(iter(tx.range(prefix=p + ("g", group), limit=1)), None)
                 if nxt is not None:
-                    tx.put(p + ("h", nxt[0][-1], group), b"")
-            self._unlock(group, msg.seq)
+                    following = self.get(nxt[0][-1])
+                    if following is not None:
+                        tx.put(p + ("o", following.visible_at, following.seq, group), b"")
 
     def set_visible_at(self, msg: Message, visible_at: int) -> None:
         """Move ``msg`` in the visibility index (its record is written too)."""
         tx, p = self.tx, self.p
         tx.delete(p + ("v", msg.visible_at, msg.seq))
+        head = p + ("o", msg.visible_at, msg.seq, msg.group) if self.queue.fifo else None
+        if head is not None and tx.get(head) is not None:
+            tx.delete(head)
+            tx.put(p + ("o", visible_at, msg.seq, msg.group), b"")
         msg.visible_at = visible_at
         tx.put(p + ("v", visible_at, msg.seq), vis_flag(msg))
         self._put_record(msg)
-        if self.queue.fifo and msg.nonce is not None:
-            self._lock(msg.group, msg.seq, visible_at)
-
-    # -- FIFO group locks --------------------------------------------------------
-    def _lock_map(self, group: str) -> dict:
-        raw = self.tx.get(self.p + ("l", group))
-        return loads(raw) if raw is not None else {}
-
-    def _lock(self, group: str, seq: int, until: int) -> None:
-        locks = self._lock_map(group)
-        locks[seq] = until
-        self.tx.put(self.p + ("l", group), dumps(locks))
-
-    def _unlock(self, group: str, seq: int) -> None:
-        locks = self._lock_map(group)
-        if seq in locks:
-            del locks[seq]
-            if locks:
-                self.tx.put(self.p + ("l", group), dumps(locks))
-            else:
-                self.tx.delete(self.p + ("l", group))
-
-    def group_blocked(self, group: str, now_ms: int) -> bool:
-        """A FIFO group is blocked while one of its received messages is still invisible."""
-        locks = self._lock_map(group)
-        if not locks:
-            return False
-        if any(until > now_ms for until in locks.values()):
-            return True
-        self.tx.delete(self.p + ("l", group))
-        return False
 
     # -- sending -----------------------------------------------------------------
     def new_message(self, body: str, attrs: dict, trace: str | None, sender: str, now_ms: int, delay: int,
@@ -334,11 +318,11 @@ class QueueData:
             yield msg
 
     def groups(self, now_ms: int) -> Iterator[str]:
-        """FIFO queue: groups with no message in flight, oldest head first."""
-        for key, _ in self.tx.range(prefix=self.p + ("h",)):
-            group = key[-1]
-            if not self.group_blocked(group, now_ms):
-                yield group
+        """FIFO queue: groups whose oldest message is receivable now, in the order they
+        became receivable (see the module docstring)."""
+        p = self.p
+        for key, _ in self.tx.range(p + ("o",), p + ("o", now_ms + 1)):
+            yield key[-1]
 
     def group_messages(self, group: str) -> Iterator[Message]:
         """FIFO: the messages of a group in order (read lazily as the caller goes)."""
