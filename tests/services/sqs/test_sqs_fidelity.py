@@ -293,3 +293,26 @@ def test_fifo_group_after_delete_and_partial_delete(sqs, make_queue):
     # g1 waited since its messages were sent; g2 and g3 came back from the last receive.
     assert _bodies(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)) == [
         "g1-m3", "g1-m4", "g2-m1", "g2-m2", "g3-m1"]
+
+
+# ---------------------------------------------------------------- dead-letter queues
+
+@pytest.mark.parametrize("fifo", [False, True])
+def test_dead_letter_retention_counts_from_the_move_only_for_fifo(sqs, server, make_queue, fifo):
+    # Developer guide, "Setting-up dead-letter queue retention": standard queues keep
+    # the original enqueue timestamp, FIFO queues reset it when the message is moved.
+    dlq = make_queue("dlq", fifo=fifo, MessageRetentionPeriod=60)
+    src = make_queue("src", fifo=fifo, RedrivePolicy=json.dumps(
+        {"deadLetterTargetArn": arn_of(sqs, dlq), "maxReceiveCount": 1}))
+    extra = {"MessageGroupId": "g", "MessageDeduplicationId": "d"} if fifo else {}
+    sent = sqs.send_message(QueueUrl=src, MessageBody="poison", **extra)
+    server.advance_clock(50)
+    assert sqs.receive_message(QueueUrl=src, VisibilityTimeout=0)["Messages"][0]["MessageId"] == sent["MessageId"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=src)  # moved to the DLQ on this receive
+    server.advance_clock(30)  # 80 s after the send, 30 s after the move
+    got = sqs.receive_message(QueueUrl=dlq, AttributeNames=["All"]).get("Messages", [])
+    if fifo:
+        assert [m["MessageId"] for m in got] == [sent["MessageId"]]
+        assert got[0]["Attributes"]["DeadLetterQueueSourceArn"] == arn_of(sqs, src)
+    else:
+        assert got == []

@@ -40,6 +40,7 @@ class Message:
     nonce: str | None = None  # identifies the current receipt handle
     receipt_ms: int | None = None  # when the current receipt was handed out (12-hour cap)
     dlq_source: str | None = None  # ARN of the queue a redrive moved it from
+    enqueued_ms: int | None = None  # when retention starts, if not at sent_ms (FIFO dead-letter moves)
 
     def to_record(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -49,12 +50,17 @@ class Message:
         return cls(**r)
 
 
+def enqueued(msg: Message) -> int:
+    """Where the retention period of ``msg`` starts (epoch ms)."""
+    return msg.enqueued_ms if msg.enqueued_ms is not None else msg.sent_ms
+
+
 def vis_flag(msg: Message) -> bytes:
     """The visibility index value: what a message whose visible_at is still ahead is
     waiting for -- b"f" the end of a receipt (in flight), b"d" its delay."""
     if msg.nonce is not None:
         return b"f"
-    return b"d" if msg.visible_at > msg.sent_ms else b"a"
+    return b"d" if msg.visible_at > enqueued(msg) else b"a"
 
 
 # ---------------------------------------------------------------- digests

@@ -9,7 +9,7 @@ Every key starts ``("sqs", <kind>, account, region, ...)``:
         ("n",)                      next message seq
         ("m", seq)                  message record
         ("v", visible_at_ms, seq)   visibility index: b"a" available, b"d" delayed, b"f" in flight
-        ("t", sent_ms, seq)         retention index
+        ("t", enqueued_ms, seq)     retention index (sent_ms unless a FIFO dead-letter move reset it)
         ("g", group, seq)           FIFO: the messages of a group, in order
         ("o", head_visible_at, head_seq, group)  FIFO: each non-empty group, keyed by when its
                                     oldest message became (or becomes) receivable
@@ -39,7 +39,14 @@ import uuid
 from collections.abc import Iterator
 
 from cloudlet.storage.codec import dumps, loads
-from cloudlet.services.sqs.message import Message, md5_hex, md5_of_attributes, sequence_number, vis_flag
+from cloudlet.services.sqs.message import (
+    Message,
+    enqueued,
+    md5_hex,
+    md5_of_attributes,
+    sequence_number,
+    vis_flag,
+)
 from cloudlet.services.sqs.models import DEDUP_WINDOW_SECONDS, Queue
 
 SWEEP_BATCH = 1000  # expired messages dropped per sweep call
@@ -138,7 +145,7 @@ class QueueData:
         tx, p = self.tx, self.p
         self._put_record(msg)
         tx.put(p + ("v", msg.visible_at, msg.seq), vis_flag(msg))
-        tx.put(p + ("t", msg.sent_ms, msg.seq), b"")
+        tx.put(p + ("t", enqueued(msg), msg.seq), b"")
         if self.queue.fifo:
             empty = next(iter(tx.range(prefix=p + ("g", msg.group), limit=1)), None) is None
             tx.put(p + ("g", msg.group, msg.seq), b"")
@@ -149,7 +156,7 @@ class QueueData:
         tx, p = self.tx, self.p
         tx.delete(p + ("m", msg.seq))
         tx.delete(p + ("v", msg.visible_at, msg.seq))
-        tx.delete(p + ("t", msg.sent_ms, msg.seq))
+        tx.delete(p + ("t", enqueued(msg), msg.seq))
         if self.queue.fifo:
             group = msg.group
             tx.delete(p + ("g", group, msg.seq))
@@ -209,6 +216,11 @@ class QueueData:
         if keep_receives:
             moved.receive_count = msg.receive_count
             moved.first_receive_ms = msg.first_receive_ms
+        if dlq_source is not None:
+            # Retention in a dead-letter queue counts from the original enqueue time
+            # for standard queues, from the move for FIFO queues (developer guide,
+            # "Setting-up dead-letter queue retention in Amazon SQS").
+            moved.enqueued_ms = now_ms if self.queue.fifo else msg.enqueued_ms
         self.insert(moved)
         return moved
 
@@ -250,7 +262,7 @@ class QueueData:
 
     # -- housekeeping ----------------------------------------------------------------
     def expired(self, msg: Message, now_ms: int) -> bool:
-        return msg.sent_ms + self.queue.retention * 1000 <= now_ms
+        return enqueued(msg) + self.queue.retention * 1000 <= now_ms
 
     def sweep(self, now_ms: int, limit: int = SWEEP_BATCH) -> int:
         """Drop messages past the retention period and expired deduplication records."""
