@@ -316,3 +316,22 @@ def test_dead_letter_retention_counts_from_the_move_only_for_fifo(sqs, server, m
         assert got[0]["Attributes"]["DeadLetterQueueSourceArn"] == arn_of(sqs, src)
     else:
         assert got == []
+
+
+# ---------------------------------------------------------------- query protocol
+
+@pytest.mark.parametrize("action, params", [("CreateQueue", {"QueueName": "other"}), ("ListQueues", {})])
+def test_query_actions_that_are_not_about_a_queue_are_refused_on_a_queue_url(server, make_queue, action, params):
+    url = make_queue()
+    status, root = query(server.url, "/" + url.split("/", 3)[3], Action=action, **params)
+    assert status == 400
+    assert root.find("q:Error/q:Code", NS).text == "InvalidAction"
+    assert root.find("q:Error/q:Message", NS).text == f"The action {action} is not valid for this endpoint."
+
+
+def test_query_queue_url_parameter_wins_over_the_path(server, make_queue):
+    first, second = make_queue("one"), make_queue("two")
+    status, root = query(server.url, "/" + first.split("/", 3)[3], Action="GetQueueAttributes",
+                         QueueUrl=second, **{"AttributeName.1": "QueueArn"})
+    assert status == 200
+    assert root.find("q:GetQueueAttributesResult/q:Attribute/q:Value", NS).text.endswith(second.rsplit("/", 1)[1])

@@ -43,7 +43,14 @@ _WITHOUT_QUEUE_URL = {"CreateQueue", "GetQueueUrl", "ListQueues", "StartMessageM
                       "ListMessageMoveTasks", "CancelMessageMoveTask"}
 
 
+# Actions that are not about one queue cannot be sent to a queue URL (AWS answers
+# InvalidAction, LocalStack's AWS-validated test_get_create_queue_fails / test_get_list_queues_fails).
+_NOT_ON_A_QUEUE_URL = {"CreateQueue", "ListQueues"}
+
+
 def preprocess(ctx: RequestContext, req: dict) -> None:
+    if ctx.operation in _NOT_ON_A_QUEUE_URL and _QUEUE_PATH.match(ctx.path):
+        raise error("InvalidAction", f"The action {ctx.operation} is not valid for this endpoint.")
     # Query-protocol clients POST to the queue URL and leave QueueUrl out.
     if ctx.operation not in _WITHOUT_QUEUE_URL and not req.get("QueueUrl"):
         m = _QUEUE_PATH.match(ctx.path)

@@ -51,6 +51,7 @@ _TABLE: dict[str, tuple[str, int]] = {
     # Common errors (not shapes of the model): the JSON shape name -> the legacy code.
     "InvalidParameterValueException": ("InvalidParameterValue", 400),
     "MissingRequiredParameterException": ("MissingParameter", 400),
+    "InvalidAction": ("InvalidAction", 400),
 }
 
 QUERY_ERROR_CODES: dict[str, str] = {shape: code for shape, (code, _) in _TABLE.items()}
