@@ -335,3 +335,142 @@ def test_query_queue_url_parameter_wins_over_the_path(server, make_queue):
                          QueueUrl=second, **{"AttributeName.1": "QueueArn"})
     assert status == 200
     assert root.find("q:GetQueueAttributesResult/q:Attribute/q:Value", NS).text.endswith(second.rsplit("/", 1)[1])
+
+
+# ---------------------------------------------------------------- user flows: resource API, URLs, pages
+
+def test_resource_api_round_trip(resource, unique_name):
+    queue = resource.create_queue(QueueName=unique_name("res"), Attributes={"VisibilityTimeout": "10"},
+                                  tags={"team": "qa"})
+    assert queue.attributes["VisibilityTimeout"] == "10"
+    assert resource.get_queue_by_name(QueueName=queue.url.rsplit("/", 1)[1]).url == queue.url
+    sent = queue.send_message(MessageBody="héllo 😀", MessageAttributes={
+        "f": {"DataType": "Number.float", "StringValue": "1.5"},
+        "b": {"DataType": "Binary", "BinaryValue": b"\x00\x01"},
+        "s": {"DataType": "String.custom", "StringValue": "x"}})
+    batch = queue.send_messages(Entries=[{"Id": "1", "MessageBody": "one"}, {"Id": "2", "MessageBody": "two"}])
+    assert sorted(e["Id"] for e in batch["Successful"]) == ["1", "2"]
+    messages = queue.receive_messages(MaxNumberOfMessages=10, MessageAttributeNames=["All"],
+                                      AttributeNames=["All"])  # boto3 checks every MD5 it gets
+    by_body = {m.body: m for m in messages}
+    assert set(by_body) == {"héllo 😀", "one", "two"}
+    first = by_body["héllo 😀"]
+    assert first.message_id == sent["MessageId"]
+    assert first.message_attributes["b"] == {"DataType": "Binary", "BinaryValue": b"\x00\x01"}
+    assert first.attributes["ApproximateReceiveCount"] == "1"
+    assert first.attributes["SentTimestamp"].isdigit() and len(first.attributes["SentTimestamp"]) == 13
+    first.change_visibility(VisibilityTimeout=0)
+    first.delete()
+    result = queue.delete_messages(Entries=[{"Id": "a", "ReceiptHandle": by_body["one"].receipt_handle},
+                                            {"Id": "b", "ReceiptHandle": by_body["two"].receipt_handle}])
+    assert sorted(e["Id"] for e in result["Successful"]) == ["a", "b"]
+    again = queue.receive_messages(MaxNumberOfMessages=10)
+    assert [m.body for m in again] == ["héllo 😀"] or again == []  # the change_visibility(0) put it back
+
+
+def test_queue_url_forms_sdks_send(sqs, make_queue):
+    url = make_queue()
+    name = url.rsplit("/", 1)[1]
+    for form in (f"https://sqs.us-east-1.amazonaws.com/000000000000/{name}",
+                 f"http://localhost:4566/000000000000/{name}",
+                 f"http://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/{name}",
+                 f"https://queue.amazonaws.com/000000000000/{name}"):
+        sqs.send_message(QueueUrl=form, MessageBody=form)
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert len(got) == 4
+
+
+def test_get_queue_url_of_another_account(server, unique_name):
+    owner = boto3.client("sqs", endpoint_url=server.url, region_name=REGION, aws_access_key_id="111122223333",
+                         aws_secret_access_key="x")
+    other = boto3.client("sqs", endpoint_url=server.url, region_name=REGION, aws_access_key_id="test",
+                         aws_secret_access_key="x")
+    name = unique_name("shared")
+    url = owner.create_queue(QueueName=name)["QueueUrl"]
+    assert url.endswith(f"/111122223333/{name}")
+    assert other.get_queue_url(QueueName=name, QueueOwnerAWSAccountId="111122223333")["QueueUrl"] == url
+    with pytest.raises(other.exceptions.QueueDoesNotExist):
+        other.get_queue_url(QueueName=name)
+    other.send_message(QueueUrl=url, MessageBody="cross-account")
+    assert owner.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "cross-account"
+
+
+def test_list_queues_pages_with_the_paginator(sqs, unique_name):
+    prefix = unique_name("page")
+    urls = [sqs.create_queue(QueueName=f"{prefix}-{i}")["QueueUrl"] for i in range(5)]
+    pages = list(sqs.get_paginator("list_queues").paginate(QueueNamePrefix=prefix,
+                                                           PaginationConfig={"PageSize": 2}))
+    assert [len(p["QueueUrls"]) for p in pages] == [2, 2, 1]
+    assert sorted(u for p in pages for u in p["QueueUrls"]) == sorted(urls)
+    assert "NextToken" not in pages[-1]
+    assert sorted(sqs.list_queues(QueueNamePrefix=prefix)["QueueUrls"]) == sorted(urls)
+    assert "QueueUrls" not in sqs.list_queues(QueueNamePrefix=unique_name("none"))
+    with pytest.raises(ClientError) as e:
+        sqs.list_queues(MaxResults=1001)
+    assert error_of(e)["Code"] == "InvalidParameterValue"
+
+
+@pytest.mark.parametrize("name, value", [
+    ("MessageRetentionPeriod", "59"), ("MessageRetentionPeriod", "1209601"), ("VisibilityTimeout", "43201"),
+    ("VisibilityTimeout", "-1"), ("ReceiveMessageWaitTimeSeconds", "21"), ("DelaySeconds", "901"),
+    ("MaximumMessageSize", "1023"), ("MaximumMessageSize", "1048577"), ("DelaySeconds", "soon"),
+])
+def test_attribute_bounds(sqs, make_queue, name, value):
+    url = make_queue()
+    with pytest.raises(sqs.exceptions.InvalidAttributeValue) as e:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={name: value})
+    assert error_of(e)["Message"] == f"Invalid value for the parameter {name}."
+
+
+def test_attribute_round_trip_and_formats(sqs, make_queue):
+    url = make_queue(VisibilityTimeout=45, MessageRetentionPeriod=1209600, MaximumMessageSize=1048576,
+                     ReceiveMessageWaitTimeSeconds=20, DelaySeconds=900)
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert {k: attrs[k] for k in ("VisibilityTimeout", "MessageRetentionPeriod", "MaximumMessageSize",
+                                  "ReceiveMessageWaitTimeSeconds", "DelaySeconds")} == {
+        "VisibilityTimeout": "45", "MessageRetentionPeriod": "1209600", "MaximumMessageSize": "1048576",
+        "ReceiveMessageWaitTimeSeconds": "20", "DelaySeconds": "900"}
+    assert attrs["SqsManagedSseEnabled"] == "true"
+    assert len(attrs["CreatedTimestamp"]) == 10 and attrs["CreatedTimestamp"].isdigit()  # epoch seconds
+    assert "FifoQueue" not in attrs and "Policy" not in attrs
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+                                                       "Action": "sqs:SendMessage", "Resource": "*"}]}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+    assert json.loads(got) == policy
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
+    assert "Policy" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+
+
+def test_message_size_limit_counts_attributes(sqs, make_queue):
+    url = make_queue(MaximumMessageSize=1024)
+    sqs.send_message(QueueUrl=url, MessageBody="a" * 1024)
+    attrs = {"k": {"DataType": "String", "StringValue": "x"}}  # 1 + 6 + 1 bytes
+    with pytest.raises(ClientError) as e:
+        sqs.send_message(QueueUrl=url, MessageBody="a" * (1024 - 8 + 1), MessageAttributes=attrs)
+    assert error_of(e)["Message"] == ("One or more parameters are invalid. Reason: Message must be shorter than "
+                                      "1024 bytes.")
+    big = make_queue()
+    sqs.send_message(QueueUrl=big, MessageBody="a" * 1_048_576)  # the 1 MiB maximum itself is allowed
+
+
+def test_trace_header_has_its_own_digest(sqs, make_queue):
+    url = make_queue()
+    attrs = {"timestamp": {"StringValue": "1493147359900", "DataType": "Number"}}
+    trace = {"AWSTraceHeader": {"StringValue": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;"
+                                               "Sampled=1", "DataType": "String"}}
+    plain = sqs.send_message(QueueUrl=url, MessageBody="test", MessageAttributes=attrs)
+    traced = sqs.send_message(QueueUrl=url, MessageBody="test", MessageAttributes=attrs,
+                              MessageSystemAttributes=trace)
+    assert plain["MD5OfMessageAttributes"] == traced["MD5OfMessageAttributes"]
+    assert "MD5OfMessageSystemAttributes" not in plain
+    assert traced["MD5OfMessageSystemAttributes"] == "5ae4d5d7636402d80f4eb6d213245a88"  # as AWS computes it
+
+
+def test_tags_on_create_and_their_lifecycle(sqs, unique_name):
+    url = sqs.create_queue(QueueName=unique_name("tags"), tags={"tag1": "value1", "tag3": ""})["QueueUrl"]
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"tag1": "value1", "tag3": ""}
+    sqs.tag_queue(QueueUrl=url, Tags={"tag1": "VALUE1", "MyTag": "a", "mytag": "b"})
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"tag1": "VALUE1", "tag3": "", "MyTag": "a", "mytag": "b"}
+    sqs.untag_queue(QueueUrl=url, TagKeys=["tag3", "nope"])
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"tag1": "VALUE1", "MyTag": "a", "mytag": "b"}
