@@ -19,7 +19,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import REGION, ServerProcess
+from tests.conftest import REGION
 
 NS = {"q": "http://queue.amazonaws.com/doc/2012-11-05/"}
 AUTH = ("AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/sqs/aws4_request, "
