@@ -120,44 +120,6 @@ def test_persistence_restart_and_kill(durable_server):
     assert ddb.describe_table(TableName="kept")["Table"]["ItemCount"] == 120
 
 
-@pytest.mark.slow
-def test_counters_recounted_after_a_crash(durable_server):
-    """Table counters are written once per event-loop turn; a table written
-    since then has a "dirty" marker in the store, and start-up recounts it.
-    Simulated here: stored counters made wrong, marker added, restart."""
-    from cloudlet.services.dynamodb import store as S
-    from cloudlet.storage import open_store
-
-    srv = durable_server
-    ddb = make_client("dynamodb", srv.url)
-    ddb.create_table(TableName="counted", BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                           {"AttributeName": "g", "AttributeType": "S"}],
-                     GlobalSecondaryIndexes=[{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                                              "Projection": {"ProjectionType": "KEYS_ONLY"}}])
-    _wait_active(ddb, "counted")
-    for i in range(30):
-        ddb.put_item(TableName="counted", Item={"pk": {"S": f"k{i:02d}"}, **({"g": {"S": "G"}} if i % 3 == 0 else {})})
-    before = ddb.describe_table(TableName="counted")["Table"]
-    assert before["ItemCount"] == 30 and before["GlobalSecondaryIndexes"][0]["ItemCount"] == 10
-    tid = before["TableId"]
-    srv.stop()
-    store = open_store(srv.data_dir)
-    try:
-        with store.transaction() as tx:
-            assert list(tx.range(prefix=S.DIRTY_PREFIX)) == []  # a clean stop leaves no marker
-            tx.put(S.stats_key("000000000000", "us-east-1", tid), S.dumps({"count": 7, "size": 1, "ix": {}}))
-            tx.put(S.dirty_key("000000000000", "us-east-1", tid), b"")
-    finally:
-        store.close()
-    srv.start()
-    after = make_client("dynamodb", srv.url).describe_table(TableName="counted")["Table"]
-    assert (after["ItemCount"], after["TableSizeBytes"]) == (before["ItemCount"], before["TableSizeBytes"])
-    assert after["GlobalSecondaryIndexes"][0]["ItemCount"] == 10
-    assert after["GlobalSecondaryIndexes"][0]["IndexSizeBytes"] == before["GlobalSecondaryIndexes"][0]["IndexSizeBytes"]
-
-
 @pytest.fixture
 def pynamodb_models(server):
     pytest.importorskip("pynamodb")

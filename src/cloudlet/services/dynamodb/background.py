@@ -13,7 +13,6 @@ store before the request that started it returns, and resumed at start-up:
     ("ddb", "gc", acct, region, tid)       -> b""   data to delete
     ("ddb", "gcx", acct, region, tid, ix)  -> b""   a dropped index's entries to delete
     ("ddb", "ttl", acct, region, name)     -> b""   TTL is enabled on this table
-    ("ddb", "dirty", acct, region, tid)    -> b""   stored counters are behind: recount
 
 Timing: table-level transitions (CREATING/UPDATING -> ACTIVE, DELETING ->
 gone) are due at once, so that boto3's ``table_exists``/``table_not_exists``
@@ -78,11 +77,6 @@ class State:
         self.app = app
         self.tables = S.Tables()
         self.collection_limit = collection_limit_from(os.environ)  # read once, at start
-        # Counter changes of committed requests not yet in the store, and the
-        # tables whose "dirty" marker is in the store (see add_stats).
-        self.pending_stats = S.Deltas()
-        self.dirty: set[tuple] = set()
-        self.stats_flush_due = False
         self.handles: set = set()
         self.ttl_task: asyncio.Task | None = None
         self.ttl_wakeup: asyncio.Event | None = None
@@ -99,7 +93,6 @@ class State:
         self.resume()
 
     def stop(self) -> None:
-        self.flush_stats()
         self.running = False
         for h in list(self.handles):
             h.cancel()
@@ -112,76 +105,6 @@ class State:
             h.cancel()
         self.handles.clear()
         self.tables.clear()
-        self.pending_stats = S.Deltas()
-        self.dirty.clear()
-
-    # -------------------------------------------------------------- table counters
-
-    def new_deltas(self) -> S.Deltas:
-        """A request's counter changes (handed back to add_stats after commit)."""
-        return S.Deltas(self.dirty)
-
-    def add_stats(self, deltas: S.Deltas) -> None:
-        """Take the counter changes of a committed request. They are written to
-        the store by one transaction per event-loop turn (``flush_stats``), not
-        by each request: a write then costs one stored row less. Reads
-        (DescribeTable) add what is pending, so counters are exact in the
-        process. For a crash in between, the first write of a table after a
-        flush also stores a "dirty" marker for it, in its own transaction; the
-        flush removes the markers, and start-up recounts the tables that still
-        have one (``recount``)."""
-        self.dirty |= deltas.marked
-        if not deltas.tables:
-            return
-        self.pending_stats.merge(deltas)
-        if not self.stats_flush_due:
-            self.stats_flush_due = True
-            asyncio.get_running_loop().call_soon(self.flush_stats)
-
-    def flush_stats(self) -> None:
-        self.stats_flush_due = False
-        if not self.pending_stats.tables and not self.dirty:
-            return
-        try:
-            with self.app.store.transaction() as tx:
-                self.flush_stats_in(tx)
-        except Exception:  # noqa: BLE001 — the markers stay: a restart recounts
-            log.exception("dynamodb counters flush failed")
-
-    def flush_stats_in(self, tx) -> None:
-        """Write what is pending in an open transaction and drop the markers
-        (also before a table's data or an index's counters are removed, so
-        that no later flush brings them back)."""
-        pending, self.pending_stats = self.pending_stats, S.Deltas()
-        S.apply_deltas(tx, pending)
-        for acct, region, tid in self.dirty:
-            tx.delete(S.dirty_key(acct, region, tid))
-        self.dirty.clear()
-
-    def recount(self, acct: str, region: str, tid: str) -> None:
-        """Count a table's items and index entries again (after a crash left
-        its counters behind): O(table size), once, at start-up."""
-        with self.app.store.transaction() as tx:
-            count = size = 0
-            for _, raw in tx.range(prefix=S.items_prefix(acct, region, tid)):
-                count += 1
-                size += S.load_item(raw)[1]
-            ix: dict[str, dict] = {}
-            for key, raw in tx.range(prefix=S.data_prefix(acct, region, tid) + ("x",)):
-                name = key[6]
-                entry = ix.get(name)
-                if entry is None:
-                    if tx.get(gcx_key(acct, region, tid, name)) is not None:
-                        continue  # a dropped index, still being collected
-                    entry = ix[name] = {"count": 0, "size": 0}
-                entry["count"] += 1
-                entry["size"] += S.load_item(raw)[1]
-            tx.put(S.stats_key(acct, region, tid), S.dumps({"count": count, "size": size, "ix": ix}))
-            tx.delete(S.dirty_key(acct, region, tid))
-
-    def stats_of(self, tx, acct: str, region: str, tid: str) -> dict:
-        """A table's counters: the stored record plus what is pending."""
-        return S.add_deltas(S.get_stats(tx, acct, region, tid), self.pending_stats.of(acct, region, tid))
 
     def resume(self) -> None:
         """Finish what a previous process left (after restart or kill -9)."""
@@ -190,9 +113,6 @@ class State:
             pending = [k for k, _ in tx.range(prefix=("ddb", "pending"))]
             gcs = [k for k, _ in tx.range(prefix=("ddb", "gc"))]
             gcxs = [k for k, _ in tx.range(prefix=("ddb", "gcx"))]
-            dirty = [k for k, _ in tx.range(prefix=S.DIRTY_PREFIX)]
-        for k in dirty:
-            self.recount(k[2], k[3], k[4])
         for k in pending:
             self.schedule(0, self.transition, k[2], k[3], k[4])
         for k in gcs:
@@ -232,7 +152,6 @@ class State:
             record = dict(record)
             status = record["TableStatus"]
             if status == "DELETING":
-                self.flush_stats_in(tx)
                 self.tables.delete(tx, acct, region, name)
                 tx.delete(ttl_key(acct, region, name))
                 tx.put(S.gc_key(acct, region, record["TableId"]), b"")
@@ -332,7 +251,6 @@ class State:
             else:
                 record.pop("GlobalSecondaryIndexes", None)
             self.tables.put(tx, acct, region, record)
-            self.flush_stats_in(tx)
             S.drop_index_stats(tx, acct, region, schema.id, index_name)
             tx.put(gcx_key(acct, region, schema.id, index_name), b"")
             if not any(i["IndexStatus"] != "ACTIVE" for i in gsis):

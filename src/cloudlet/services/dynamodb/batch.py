@@ -14,7 +14,6 @@ from cloudlet.services.dynamodb import exprs as E
 from cloudlet.services.dynamodb import store as S
 from cloudlet.services.dynamodb import values as V
 from cloudlet.services.dynamodb.errors import resource_not_found, validation
-from cloudlet.services.dynamodb.background import get_state
 from cloudlet.services.dynamodb.items import Target, item_collection_metrics, new_item_for_put, open_table
 from cloudlet.services.dynamodb.service import service
 
@@ -87,7 +86,7 @@ def batch_write_item(ctx: RequestContext, req: dict) -> dict:
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
     metrics: dict[str, list] = {}
     want_metrics = req.get("ReturnItemCollectionMetrics") == "SIZE"
-    deltas = get_state(ctx.app).new_deltas()
+    deltas = S.Deltas()  # one counters update per table, not per item
     with ctx.store.transaction() as tx:
         plan = []
         for name, writes in request_items.items():
@@ -118,7 +117,7 @@ def batch_write_item(ctx: RequestContext, req: dict) -> dict:
             if want_metrics and collection is not None:
                 metrics.setdefault(target.name, []).append(
                     item_collection_metrics(target.schema, item or old, collection))
-    get_state(ctx.app).add_stats(deltas)
+        S.apply_deltas(tx, deltas)
     out = {"UnprocessedItems": {}}
     if metrics:
         out["ItemCollectionMetrics"] = metrics

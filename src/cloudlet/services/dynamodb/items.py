@@ -121,7 +121,6 @@ def put_item(ctx: RequestContext, req: dict) -> dict:
     rv = check_return_values(req.get("ReturnValues"), ("NONE", "ALL_OLD"), "PutItem")
     compiled = E.compile_request(req, condition=True)
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
-    deltas = get_state(ctx.app).new_deltas()
     with ctx.store.transaction() as tx:
         target = open_table(ctx, tx, req["TableName"])
         schema = target.schema
@@ -132,8 +131,7 @@ def put_item(ctx: RequestContext, req: dict) -> dict:
         except ConditionFailed as f:
             raise conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))
         collection = S.write_item(tx, ctx.account, ctx.region, schema, parts, old, item, old_size=old_size,
-                                  new_size=size, deltas=deltas, collection_limit=target.collection_limit)
-    target.state.add_stats(deltas)
+                                  new_size=size, collection_limit=target.collection_limit)
     meter.write_item(target.name, old_size, size, schema, old, item)
     out = {}
     if rv == "ALL_OLD" and old:
@@ -163,7 +161,6 @@ def delete_item(ctx: RequestContext, req: dict) -> dict:
     rv = check_return_values(req.get("ReturnValues"), ("NONE", "ALL_OLD"), "DeleteItem")
     compiled = E.compile_request(req, condition=True)
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
-    deltas = get_state(ctx.app).new_deltas()
     with ctx.store.transaction() as tx:
         target = open_table(ctx, tx, req["TableName"])
         schema = target.schema
@@ -176,12 +173,11 @@ def delete_item(ctx: RequestContext, req: dict) -> dict:
             raise conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))
         if old is not None:
             collection = S.write_item(tx, ctx.account, ctx.region, schema, parts, old, None, old_size=old_size,
-                                      new_size=0, deltas=deltas)
+                                      new_size=0)
         elif schema.lsis:
             collection = S.collection_size(tx, ctx.account, ctx.region, schema, parts[0])
         else:
             collection = None
-    target.state.add_stats(deltas)
     meter.write_item(target.name, old_size, 0, schema, old, None)
     out = {}
     if rv == "ALL_OLD" and old:
@@ -198,7 +194,6 @@ def update_item(ctx: RequestContext, req: dict) -> dict:
     rv = check_return_values(req.get("ReturnValues"), _RV_UPDATE, "UpdateItem")
     compiled = E.compile_request(req, condition=True, update=True)
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
-    deltas = get_state(ctx.app).new_deltas()
     with ctx.store.transaction() as tx:
         target = open_table(ctx, tx, req["TableName"])
         schema = target.schema
@@ -211,8 +206,7 @@ def update_item(ctx: RequestContext, req: dict) -> dict:
             raise conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))
         new, size, upd_old, upd_new = apply_update(target, compiled, key, old, rv in ("UPDATED_OLD", "UPDATED_NEW"))
         collection = S.write_item(tx, ctx.account, ctx.region, schema, parts, old, new, old_size=old_size,
-                                  new_size=size, deltas=deltas, collection_limit=target.collection_limit)
-    target.state.add_stats(deltas)
+                                  new_size=size, collection_limit=target.collection_limit)
     meter.write_item(target.name, old_size, size, schema, old, new)
     out = {}
     attrs = None

@@ -9,7 +9,6 @@ Layout (every key starts with account and region)::
     ("ddb", acct, region, "data", tid, "s")                             -> counters
     ("ddb", acct, region, "data", tid, "c", hk)                         -> item collection bytes (LSI tables)
     ("ddb", acct, region, "token", client_request_token)                -> TransactWriteItems result
-    ("ddb", "dirty", acct, region, tid)                                 -> b"" (stored counters are behind)
     ("ddb", "tokx", expires, acct, region, client_request_token)        -> b"" (tokens by expiry, for pruning)
     ("ddb", "gc", acct, region, tid)                                    -> b"" (data awaiting deletion)
 
@@ -94,13 +93,6 @@ def stats_key(acct, region, tid) -> tuple:
 
 def collection_key(acct, region, tid, hk) -> tuple:
     return ("ddb", acct, region, "data", tid, "c", hk)
-
-
-DIRTY_PREFIX = ("ddb", "dirty")
-
-
-def dirty_key(acct, region, tid) -> tuple:
-    return ("ddb", "dirty", acct, region, tid)
 
 
 def token_key(acct, region, token: str) -> tuple:
@@ -193,26 +185,13 @@ def get_item_sized(tx, acct: str, region: str, schema: Schema, parts: tuple) -> 
 class Deltas:
     """What the writes of one store transaction change in tables' counters
     (ItemCount, TableSizeBytes, per index): ``{(acct, region, tid): [count,
-    size, {index: [count, size]}]}``. A request hands them to
-    ``background.State.add_stats`` once its transaction has committed, never
-    for one that rolled back; ``apply_deltas`` writes them to the store."""
+    size, {index: [count, size]}]}``. A batch or transaction collects them
+    and stores them once per table with ``apply_deltas``, in its transaction."""
 
-    __slots__ = ("tables", "known", "marked")
+    __slots__ = ("tables",)
 
-    def __init__(self, known: set | None = None) -> None:
+    def __init__(self) -> None:
         self.tables: dict[tuple, list] = {}
-        # Tables whose "dirty" marker is in the store (the State's set), and
-        # the markers this transaction wrote (see background.State.add_stats).
-        self.known = known
-        self.marked: set[tuple] = set()
-
-    def mark(self, tx, acct: str, region: str, tid: str) -> None:
-        """Record in the store, in the writing transaction, that the table's
-        stored counters are behind (recounted at start-up after a crash)."""
-        key = (acct, region, tid)
-        if self.known is not None and key not in self.known and key not in self.marked:
-            tx.put(dirty_key(acct, region, tid), b"")
-            self.marked.add(key)
 
     def entry(self, acct: str, region: str, tid: str) -> list:
         key = (acct, region, tid)
@@ -220,22 +199,6 @@ class Deltas:
         if e is None:
             e = self.tables[key] = [0, 0, {}]
         return e
-
-    def merge(self, other: "Deltas") -> None:
-        for key, (count, size, ix) in other.tables.items():
-            e = self.entry(*key)
-            e[0] += count
-            e[1] += size
-            for name, (c, sz) in ix.items():
-                d = e[2].get(name)
-                if d is None:
-                    e[2][name] = [c, sz]
-                else:
-                    d[0] += c
-                    d[1] += sz
-
-    def of(self, acct: str, region: str, tid: str) -> list | None:
-        return self.tables.get((acct, region, tid))
 
 
 def apply_deltas(tx, deltas: Deltas) -> None:
@@ -249,10 +212,8 @@ def apply_deltas(tx, deltas: Deltas) -> None:
         tx.put(key, dumps(stats))
 
 
-def add_deltas(stats: dict, entry: list | None) -> dict:
+def add_deltas(stats: dict, entry: list) -> dict:
     """``stats`` (a stored counters record) plus one Deltas entry, in place."""
-    if entry is None:
-        return stats
     count, size, ix = entry
     stats["count"] += count
     stats["size"] += size
@@ -266,9 +227,10 @@ def add_deltas(stats: dict, entry: list | None) -> dict:
 def write_item(tx, acct: str, region: str, schema: Schema, parts: tuple,
                old: dict | None, new: dict | None, *, old_size: int | None = None, new_size: int | None = None,
                deltas: Deltas | None = None, collection_limit: int | None = None) -> int | None:
-    """Replace ``old`` by ``new`` (either may be None) and keep every index and
-    the TTL queue in step, in the caller's transaction. The counters change
-    goes into ``deltas`` (without it, straight into the stored counters).
+    """Replace ``old`` by ``new`` (either may be None) and keep every index,
+    the TTL queue and the table counters in step, in the caller's transaction.
+    With ``deltas``, the counters change is collected there for the caller to
+    store once (``apply_deltas``) after all its writes.
     ``old_size``/``new_size``: the items' sizes when the caller knows them.
 
     For a table with local secondary indexes, returns the size of the item
@@ -292,8 +254,6 @@ def write_item(tx, acct: str, region: str, schema: Schema, parts: tuple,
     own = deltas is None
     if own:
         deltas = Deltas()
-    else:
-        deltas.mark(tx, acct, region, tid)
     e = deltas.entry(acct, region, tid)
     e[0] += (new is not None) - (old is not None)
     e[1] += new_size - old_size

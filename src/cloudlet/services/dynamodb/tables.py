@@ -38,7 +38,7 @@ def load_table(ctx: RequestContext, tx, name: str) -> tuple[dict, M.Schema]:
 
 
 def describe(ctx: RequestContext, tx, record: dict) -> dict:
-    stats = state(ctx).stats_of(tx, ctx.account, ctx.region, record["TableId"])
+    stats = S.get_stats(tx, ctx.account, ctx.region, record["TableId"])
     return M.describe(record, stats)
 
 

@@ -21,7 +21,6 @@ from cloudlet.services.dynamodb import capacity as C
 from cloudlet.services.dynamodb import exprs as E
 from cloudlet.services.dynamodb import store as S
 from cloudlet.services.dynamodb.errors import resource_not_found, validation
-from cloudlet.services.dynamodb.background import get_state
 from cloudlet.services.dynamodb.errors import COLLECTION_SIZE_EXCEEDED, ItemCollectionSizeLimitExceeded
 from cloudlet.services.dynamodb.items import (
     ConditionFailed, Target, apply_update, check_condition, check_return_values, item_collection_metrics,
@@ -144,7 +143,7 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
         if total > MAX_TRANSACTION_BYTES:
             raise validation("Transaction size has exceeded the maximum allowed size")
         metrics: dict[str, list] = {}
-        deltas = get_state(ctx.app).new_deltas()
+        deltas = S.Deltas()  # one counters update per table, not per item
         for i, (plan, (old, old_size, new, new_size)) in enumerate(zip(plans, results)):
             kind, target, parts = plan[0], plan[3], plan[5]
             if kind == "ConditionCheck":
@@ -168,6 +167,7 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
             meter.write_item(target.name, old_size, new_size, target.schema, old, new, transactional=True)
             if collection is not None and req.get("ReturnItemCollectionMetrics") == "SIZE":
                 metrics.setdefault(target.name, []).append(item_collection_metrics(target.schema, new or old, collection))
+        S.apply_deltas(tx, deltas)
         response: dict = {}
         if token is not None:
             # Kept for TOKEN_TTL by the clock; the background sweeper
@@ -178,7 +178,6 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
             tx.put(S.token_key(ctx.account, ctx.region, token),
                    S.dumps({"hash": digest, "expires": expires, "response": response}))
             tx.put(S.token_expiry_key(expires, ctx.account, ctx.region, token), b"")
-    get_state(ctx.app).add_stats(deltas)
     if metrics:
         response = {**response, "ItemCollectionMetrics": metrics}
     return meter.add_to(response, many=True)
