@@ -125,11 +125,7 @@ def put_item(ctx: RequestContext, req: dict) -> dict:
         target = open_table(ctx, tx, req["TableName"])
         schema = target.schema
         item, parts, size = new_item_for_put(target, req["Item"])
-        old, old_size = S.get_item_sized(tx, ctx.account, ctx.region, schema, parts)
-        try:
-            check_condition(compiled, old)
-        except ConditionFailed as f:
-            raise conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))
+        old, old_size = _checked_old(ctx, tx, req, compiled, schema, parts)
         collection = S.write_item(tx, ctx.account, ctx.region, schema, parts, old, item, old_size=old_size,
                                   new_size=size, collection_limit=target.collection_limit)
     meter.write_item(target.name, old_size, size, schema, old, item)
@@ -166,11 +162,7 @@ def delete_item(ctx: RequestContext, req: dict) -> dict:
         schema = target.schema
         key = schema.key_of_request(req["Key"])
         parts = schema.key_parts(key)
-        old, old_size = S.get_item_sized(tx, ctx.account, ctx.region, schema, parts)
-        try:
-            check_condition(compiled, old)
-        except ConditionFailed as f:
-            raise conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))
+        old, old_size = _checked_old(ctx, tx, req, compiled, schema, parts)
         if old is not None:
             collection = S.write_item(tx, ctx.account, ctx.region, schema, parts, old, None, old_size=old_size,
                                       new_size=0)
@@ -199,11 +191,7 @@ def update_item(ctx: RequestContext, req: dict) -> dict:
         schema = target.schema
         key = schema.key_of_request(req["Key"])
         parts = schema.key_parts(key)
-        old, old_size = S.get_item_sized(tx, ctx.account, ctx.region, schema, parts)
-        try:
-            check_condition(compiled, old)
-        except ConditionFailed as f:
-            raise conditional_check_failed(failure_item(req.get("ReturnValuesOnConditionCheckFailure"), f.item))
+        old, old_size = _checked_old(ctx, tx, req, compiled, schema, parts)
         new, size, upd_old, upd_new = apply_update(target, compiled, key, old, rv in ("UPDATED_OLD", "UPDATED_NEW"))
         collection = S.write_item(tx, ctx.account, ctx.region, schema, parts, old, new, old_size=old_size,
                                   new_size=size, collection_limit=target.collection_limit)
@@ -238,6 +226,16 @@ def collection_metrics(req: dict, target: Target, item: dict, size: int | None, 
     if req.get("ReturnItemCollectionMetrics") == "SIZE" and target.schema.lsis:
         out["ItemCollectionMetrics"] = item_collection_metrics(target.schema, item, size or 0)
     return out
+
+
+def _checked_old(ctx: RequestContext, tx, req: dict, compiled, schema, parts: tuple) -> tuple:
+    """The stored item and its size, once the request's condition holds on it."""
+    old, old_size = S.get_item_sized(tx, ctx.account, ctx.region, schema, parts)
+    try:
+        check_condition(compiled, old)
+    except ConditionFailed as f:
+        raise raise_condition_failed(req, f)
+    return old, old_size
 
 
 def raise_condition_failed(req: dict, f: ConditionFailed) -> ServiceError:
