@@ -40,22 +40,20 @@ def parse_body(body: bytes) -> dict:
 
 
 def _leaf(type_name: str, value):
-    if type_name == "timestamp":
-        seconds = value.timestamp() if isinstance(value, datetime) else float(value)
-        return cbor2.CBORTag(1, int(round(seconds * 1000)))
-    if isinstance(value, str):
-        return value.encode()
-    return bytes(value)
+    seconds = value.timestamp() if isinstance(value, datetime) else float(value)
+    return cbor2.CBORTag(1, int(round(seconds * 1000)))
 
 
 _cache: dict = {}
 
 
 def serialize_response(output_shape, result: dict | None) -> bytes:
+    """Only timestamps are walked to (tag 1, milliseconds); blobs are ``bytes``
+    from handlers and CBOR byte strings as they are."""
     if not result:
         return cbor2.dumps({})
     if output_shape is not None:
-        result = compile_output(output_shape, _leaf, _cache)(result)
+        result = compile_output(output_shape, _leaf, _cache, ("timestamp",))(result)
     return cbor2.dumps(result)
 
 

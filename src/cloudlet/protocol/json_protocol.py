@@ -16,7 +16,6 @@ from decimal import Decimal
 import orjson
 
 from cloudlet.protocol.errors import SerializationException, ServiceError
-from cloudlet.protocol.serialize_common import compile_output
 
 
 def parse_body(body: bytes) -> dict:
@@ -31,37 +30,32 @@ def parse_body(body: bytes) -> dict:
     return value
 
 
-def _leaf(type_name: str, value):
-    if type_name == "blob":
-        if isinstance(value, str):
-            value = value.encode()
-        return base64.b64encode(value).decode()
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return value
-
-
 def _default(value):
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, (bytes, bytearray)):
+    if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(value).decode()
+    if isinstance(value, datetime):
+        return value.timestamp()
     raise TypeError
 
 
-_cache: dict = {}
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def serialize_response(output_shape, result: dict | None) -> bytes:
+    """JSON needs no walk over the output shape: the only leaves that differ
+    from plain JSON are blobs (``bytes`` -> base64) and timestamps (``datetime``
+    -> epoch seconds), and orjson hands exactly those types to ``_default``.
+    Handlers give blobs as ``bytes`` and leave absent members out (a ``None``
+    would be sent as ``null``, which SDKs read as absent)."""
     if not result:
         return b"{}"
-    if output_shape is not None:
-        result = compile_output(output_shape, _leaf, _cache)(result)
-    return orjson.dumps(result, default=_default)
+    return orjson.dumps(result, default=_default, option=_OPTIONS)
 
 
 def error_body(type_name: str, err: ServiceError, extra: dict | None = None) -> bytes:
     body = {"__type": type_name, "message": err.message}
     if err.fields:
         body.update(err.fields)
-    return orjson.dumps(body, default=_default)
+    return orjson.dumps(body, default=_default, option=_OPTIONS)
