@@ -126,6 +126,16 @@ def test_range_order_and_bounds(store):
         assert dict(tx.range(prefix=("r",))) == {("r",): repr(("r",)).encode()}
 
 
+def test_range_packed_keys(store):
+    from cloudlet.storage.keys import pack, unpack
+    fill(store, reversed(KEYS))
+    with store.transaction() as tx:
+        got = list(tx.range(prefix=("q", "a"), reverse=True, packed_keys=True))
+        assert [k for k, _ in got] == [pack(k) for k in sorted(KEYS, reverse=True) if k[:2] == ("q", "a")]
+        assert [unpack(k) for k, _ in got] == [k for k, _ in tx.range(prefix=("q", "a"), reverse=True)]
+        assert [v for _, v in got] == [v for _, v in tx.range(prefix=("q", "a"), reverse=True)]
+
+
 def test_range_over_many_keys_crosses_batches(store):
     fill(store, [("m", i) for i in range(3000)], value=lambda k: b"%d" % k[1])
     with store.transaction() as tx:

@@ -110,7 +110,7 @@ class Scan:
 
 
 def scan_iter(
-    tx, scans: list[Scan], scan: Scan, fetch: Fetch, reverse: bool, limit: int | None, decode: KeyDecoder
+    tx, scans: list[Scan], scan: Scan, fetch: Fetch, reverse: bool, limit: int | None, decode: KeyDecoder | None
 ) -> Iterator[tuple[Key, bytes]]:
     """The generator behind ``range()``; ``scan`` is already in ``scans`` (the
     transaction's list of scans to notify) and is removed when done."""
@@ -153,7 +153,7 @@ def scan_iter(
             for k, v in rows:
                 if not tx._open:
                     raise RuntimeError("range iterator used after its transaction ended")
-                yield decode(k), v
+                yield (k if decode is None else decode(k)), v
             if remaining is not None:
                 remaining -= len(rows)
                 if remaining <= 0:

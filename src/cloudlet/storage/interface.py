@@ -43,6 +43,7 @@ class Transaction(ABC):
         prefix: Key | None = None,
         reverse: bool = False,
         limit: int | None = None,
+        packed_keys: bool = False,
     ) -> Iterator[tuple[Key, bytes]]:
         """Yield ``(key, value)`` in key order (descending with ``reverse``).
 
@@ -51,6 +52,8 @@ class Transaction(ABC):
         further). The iterator must be consumed before the transaction ends;
         mutating keys in the range while iterating is allowed and does not
         disturb the iteration (backends materialise or snapshot as needed).
+        With ``packed_keys`` the keys come as ``storage.keys.pack`` bytes
+        (``unpack`` gives the tuple): for callers that decode few of them.
         """
 
     @abstractmethod

@@ -94,6 +94,7 @@ class MemoryTransaction(Transaction):
         prefix: Key | None = None,
         reverse: bool = False,
         limit: int | None = None,
+        packed_keys: bool = False,
     ) -> Iterator[tuple[Key, bytes]]:
         if not self._open:
             self._closed()
@@ -104,7 +105,7 @@ class MemoryTransaction(Transaction):
             return iter(())
         scan = Scan(lo, hi)
         self._scans.append(scan)
-        return scan_iter(self, self._scans, scan, self._fetch, reverse, limit, KeyDecoder(p))
+        return scan_iter(self, self._scans, scan, self._fetch, reverse, limit, None if packed_keys else KeyDecoder(p))
 
     def _fetch(self, lo: bytes, hi: bytes, n: int, reverse: bool) -> list[tuple[bytes, bytes]]:
         d = self._d

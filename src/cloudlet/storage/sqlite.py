@@ -158,6 +158,7 @@ class SqliteTransaction(Transaction):
         prefix: Key | None = None,
         reverse: bool = False,
         limit: int | None = None,
+        packed_keys: bool = False,
     ) -> Iterator[tuple[Key, bytes]]:
         if not self._open:
             raise RuntimeError("transaction is not open")
@@ -168,7 +169,7 @@ class SqliteTransaction(Transaction):
             return iter(())
         scan = Scan(lo, hi)
         self._scans.append(scan)
-        return scan_iter(self, self._scans, scan, self._fetch, reverse, limit, KeyDecoder(p))
+        return scan_iter(self, self._scans, scan, self._fetch, reverse, limit, None if packed_keys else KeyDecoder(p))
 
     def _fetch(self, lo: bytes, hi: bytes, n: int, reverse: bool) -> list[tuple[bytes, bytes]]:
         # Each batch is one LIMITed query read in full: no SQLite statement

@@ -229,24 +229,28 @@ def _run(ctx, tx, source: Source, compiled: E.Compiled, req: dict, ranges, selec
     last = None
     full = False
     range_pos = 0
+    esk_packed = None if esk_key is None else keycodec.pack(esk_key)
+    unpack = keycodec.unpack
     for start, end, prefix, predicate in ranges:
-        if esk_key is not None:
-            packed = keycodec.pack(esk_key)
+        if esk_packed is not None:
             if reverse:
-                if end is None or keycodec.pack(end) > packed:
+                if end is None or keycodec.pack(end) > esk_packed:
                     end = esk_key
-            elif start is None or keycodec.pack(start) <= packed:
+            elif start is None or keycodec.pack(start) <= esk_packed:
                 start = esk_key
-        for key, raw in tx.range(start=start, end=end, prefix=prefix, reverse=reverse):
-            if esk_key is not None and key == esk_key:
+        # keys stay packed: most reads never look at them (decoding was a
+        # fifth of a 10-item Query)
+        for key, raw in tx.range(start=start, end=end, prefix=prefix, reverse=reverse, packed_keys=True):
+            if key == esk_packed:
                 continue
-            if predicate is not None and not predicate(key):
+            if predicate is not None and not predicate(unpack(key)):
                 if reverse:
                     continue
                 break
             item, size = S.load_item(raw)
             if fetch_table:
-                full_item = S.get_item(tx, ctx.account, ctx.region, schema, S.unpack_index_key(key, schema, index)[1])
+                full_item = S.get_item(tx, ctx.account, ctx.region, schema,
+                                       S.unpack_index_key(unpack(key), schema, index)[1])
                 item = full_item or item
             scanned += 1
             read_bytes += size
