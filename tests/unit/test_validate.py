@@ -86,3 +86,15 @@ def test_recursive_shapes_compile():
     req, errors = check("dynamodb", "PutItem", {"TableName": "users", "Item": item})
     assert errors == []
     assert req["Item"]["a"]["M"]["b"]["L"][0]["M"]["c"]["B"] == b"hi"
+
+
+def test_sparse_structure_errors_in_shape_order_and_blobs_decoded():
+    # an AttributeValue has ten members; a value with a few keys is walked by
+    # its own keys, but violations still come in the shape's member order
+    req, errors = check("dynamodb", "PutItem", {"TableName": "t", "Item": {
+        "a": {"NULL": "yes", "S": 1}, "b": {"B": "AAE="}, "c": {"BS": ["AAE=", "AAI="], "X": None}}})
+    assert [(e.member, e.kind) for e in errors] == [("S", "type"), ("NULL", "type")]
+    assert req["Item"]["b"] == {"B": b"\x00\x01"}
+    assert req["Item"]["c"] == {"BS": [b"\x00\x01", b"\x00\x02"], "X": None}
+    req, errors = check("dynamodb", "PutItem", {"TableName": "t", "Item": {"b": {"B": "AAE="}, "c": {"L": [{"N": "1"}]}}})
+    assert errors == [] and req["Item"] == {"b": {"B": b"\x00\x01"}, "c": {"L": [{"N": "1"}]}}

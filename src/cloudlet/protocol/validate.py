@@ -134,6 +134,8 @@ class _Compiler:
             members.append((name, _lower_camel(name), self.compile(mshape)))
         required = tuple(shape.required_members)
         is_document = bool(shape.metadata.get("document"))
+        by_name = {name: (camel, fn) for name, camel, fn in members}
+        sparse = len(members) // 2  # fewer keys than this: walk the value, not the shape
 
         def check(value, path, member, errors):
             if is_document:
@@ -141,6 +143,22 @@ class _Compiler:
             if not isinstance(value, dict):
                 _type_violation(path, member, "structure", value, errors)
                 return value
+            if len(value) < sparse:
+                # e.g. an AttributeValue: one key of ten members. If anything
+                # is wrong, the walk below reports it in the shape's order.
+                n0 = len(errors)
+                for name in list(value):
+                    spec = by_name.get(name)
+                    if spec is None:
+                        continue
+                    v = value[name]
+                    if v is None:
+                        del value[name]
+                        continue
+                    value[name] = spec[1](v, _join(path, spec[0]), name, errors)
+                if len(errors) == n0 and all(value.get(r) is not None for r in required):
+                    return value
+                del errors[n0:]
             for name, camel, fn in members:
                 v = value.get(name)
                 if v is None:
