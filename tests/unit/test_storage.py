@@ -136,6 +136,16 @@ def test_range_packed_keys(store):
         assert [v for _, v in got] == [v for _, v in tx.range(prefix=("q", "a"), reverse=True)]
 
 
+def test_packed_bytes_keys_are_the_same_keys(store):
+    from cloudlet.storage.keys import pack
+    with store.transaction() as tx:
+        tx.put(pack(("t", 1)), b"one")
+        tx.put(("t", 2), b"two")
+        assert tx.get(("t", 1)) == b"one" and tx.get(pack(("t", 2))) == b"two"
+        tx.delete(pack(("t", 2)))
+    assert contents(store) == [(("t", 1), b"one")]
+
+
 def test_range_over_many_keys_crosses_batches(store):
     fill(store, [("m", i) for i in range(3000)], value=lambda k: b"%d" % k[1])
     with store.transaction() as tx:

@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
-Key = tuple
+Key = tuple  # or the bytes ``storage.keys.pack`` made of one (get/put/delete)
 
 
 class Transaction(ABC):

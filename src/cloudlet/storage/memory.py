@@ -59,14 +59,14 @@ class MemoryTransaction(Transaction):
     def get(self, key: Key) -> bytes | None:
         if not self._open:
             self._closed()
-        return self._d.get(pack(key))
+        return self._d.get(key if type(key) is bytes else pack(key))
 
     def put(self, key: Key, value: bytes) -> None:
         if not self._open:
             self._closed()
         if type(value) is not bytes:
             value = check_value(value)
-        k = pack(key)
+        k = key if type(key) is bytes else pack(key)
         d = self._d
         old = d.get(k, MISSING)
         self._undo.append((k, old))
@@ -78,7 +78,7 @@ class MemoryTransaction(Transaction):
     def delete(self, key: Key) -> None:
         if not self._open:
             self._closed()
-        k = pack(key)
+        k = key if type(key) is bytes else pack(key)
         old = self._d.pop(k, MISSING)
         if old is not MISSING:
             self._undo.append((k, old))

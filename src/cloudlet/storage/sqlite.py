@@ -129,7 +129,7 @@ class SqliteTransaction(Transaction):
     def get(self, key: Key) -> bytes | None:
         if not self._open:
             raise RuntimeError("transaction is not open")
-        row = self._cur.execute(_GET, (pack(key),)).fetchone()
+        row = self._cur.execute(_GET, (key if type(key) is bytes else pack(key),)).fetchone()
         return None if row is None else row[0]
 
     def put(self, key: Key, value: bytes) -> None:
@@ -137,7 +137,7 @@ class SqliteTransaction(Transaction):
             self._begin()
         if type(value) is not bytes:
             value = check_value(value)
-        k = pack(key)
+        k = key if type(key) is bytes else pack(key)
         if self._scans:
             self._note(k)
         self._cur.execute(_PUT, (k, value))
@@ -145,7 +145,7 @@ class SqliteTransaction(Transaction):
     def delete(self, key: Key) -> None:
         if not self._writing:
             self._begin()
-        k = pack(key)
+        k = key if type(key) is bytes else pack(key)
         if self._scans:
             self._note(k)
         self._cur.execute(_DELETE, (k,))

@@ -67,6 +67,14 @@ def item_key(acct: str, region: str, tid: str, parts: tuple) -> tuple:
     return ("ddb", acct, region, "data", tid, "i", bucket(parts[0])) + parts
 
 
+@functools.lru_cache(maxsize=4096)
+def packed_item_key(acct: str, region: str, tid: str, parts: tuple) -> bytes:
+    """``item_key`` packed, remembered: a write reads the old item and writes
+    the new one under the same key. (Key parts are str, bytes or Decimal, and
+    equal Decimals pack alike, so equal arguments mean equal keys.)"""
+    return keycodec.pack(item_key(acct, region, tid, parts))
+
+
 def partition_prefix(acct: str, region: str, tid: str, hk) -> tuple:
     return ("ddb", acct, region, "data", tid, "i", bucket(hk), hk)
 
@@ -87,8 +95,9 @@ def ttl_prefix(acct, region, tid) -> tuple:
     return ("ddb", acct, region, "data", tid, "e")
 
 
-def stats_key(acct, region, tid) -> tuple:
-    return ("ddb", acct, region, "data", tid, "s")
+@functools.lru_cache(maxsize=1024)
+def stats_key(acct, region, tid) -> bytes:
+    return keycodec.pack(("ddb", acct, region, "data", tid, "s"))
 
 
 def collection_key(acct, region, tid, hk) -> tuple:
@@ -172,13 +181,13 @@ def load_item(raw: bytes, _loads=codec.loads) -> tuple[dict, int]:
 
 
 def get_item(tx, acct: str, region: str, schema: Schema, parts: tuple) -> dict | None:
-    raw = tx.get(item_key(acct, region, schema.id, parts))
+    raw = tx.get(packed_item_key(acct, region, schema.id, parts))
     return None if raw is None else load_item(raw)[0]
 
 
 def get_item_sized(tx, acct: str, region: str, schema: Schema, parts: tuple) -> tuple[dict | None, int]:
     """(item, size), or (None, 0) when there is no such item."""
-    raw = tx.get(item_key(acct, region, schema.id, parts))
+    raw = tx.get(packed_item_key(acct, region, schema.id, parts))
     return (None, 0) if raw is None else load_item(raw)
 
 
@@ -246,7 +255,7 @@ def write_item(tx, acct: str, region: str, schema: Schema, parts: tuple,
     if schema.lsis:
         collection = _write_collection(tx, acct, region, schema, parts[0], old, new, old_size, new_size,
                                        collection_limit)
-    key = item_key(acct, region, tid, parts)
+    key = packed_item_key(acct, region, tid, parts)
     if new is None:
         tx.delete(key)
     else:
