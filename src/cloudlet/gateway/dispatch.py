@@ -94,6 +94,7 @@ class Gateway:
                 headers=request.headers,
                 protocol=route.protocol,
                 path=request.path,
+                access_key=cred.access_key,
             )
             params = self._parse(route, op, request)
             service = route.entry.service

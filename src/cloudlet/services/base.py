@@ -43,6 +43,7 @@ class RequestContext:
     headers: dict[str, str]
     protocol: str  # "json", "query", "cbor", ...
     path: str = "/"
+    access_key: str = ""  # the SigV4 credential's access key id
 
     @property
     def store(self):

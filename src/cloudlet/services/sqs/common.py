@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from cloudlet.gateway.sigv4 import AuthError, credential_from
 from cloudlet.services.base import RequestContext
 from cloudlet.services.sqs import store
 from cloudlet.services.sqs.errors import queue_does_not_exist
@@ -46,7 +45,4 @@ def url_of(ctx: RequestContext, queue: Queue) -> str:
 
 def sender_id(ctx: RequestContext) -> str:
     """SenderId: AWS gives the IAM user/role id; here the caller's access key id."""
-    try:
-        return credential_from(ctx.headers, "").access_key
-    except AuthError:
-        return ctx.account
+    return ctx.access_key or ctx.account
