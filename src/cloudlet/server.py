@@ -18,7 +18,14 @@ from http import HTTPStatus
 import httptools
 
 from cloudlet.gateway.http import Request, Response
-from cloudlet.server_h2 import H2Connection
+
+def _h2(gateway, transport):
+    """The HTTP/2 side, imported on the first HTTP/2 connection (the h2
+    library costs start-up time most users never need)."""
+    from cloudlet.server_h2 import H2Connection
+
+    return H2Connection(gateway, transport)
+
 
 log = logging.getLogger("cloudlet.server")
 
@@ -77,7 +84,7 @@ class HttpProtocol(asyncio.Protocol):
         if self.fresh:
             self.fresh = False
             if data.startswith(b"PRI "):  # the HTTP/2 connection preface (prior knowledge)
-                self.h2 = H2Connection(self.gateway, self.transport)
+                self.h2 = _h2(self.gateway, self.transport)
                 self.h2.start(data)
                 return
         try:
@@ -129,7 +136,7 @@ class HttpProtocol(asyncio.Protocol):
         keep_alive = self.parser.should_keep_alive()
         if self.parser.should_upgrade() and "h2c" in self.headers.get("upgrade", "").lower() \
                 and "http2-settings" in self.headers and not self.busy:
-            self.h2 = H2Connection(self.gateway, self.transport)
+            self.h2 = _h2(self.gateway, self.transport)
             self.h2.start_upgraded(self.headers["http2-settings"], request)
             return
         if self.busy:

@@ -54,7 +54,8 @@ def test_unknown_query_action(server):
     status, _, body = call(server.url + "/", b"Action=DoSomethingElse&Version=2012-11-05", headers)
     assert status == 400
     assert b"<Code>InvalidAction</Code>" in body
-    assert b"The action DoSomethingElse is not valid for this web service." in body
+    # SQS's wording (the only query service so far); the text is per service.
+    assert b"The action DoSomethingElse is not valid for this endpoint." in body
 
 
 def test_unknown_service_is_a_clear_400(server):

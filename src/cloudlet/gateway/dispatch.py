@@ -136,7 +136,7 @@ class Gateway:
         name = route.operation
         if name is None or name not in entry.model.operation_names:
             if route.protocol == "query":
-                raise ServiceError("InvalidAction", f"The action {name or ''} is not valid for this web service.")
+                raise ServiceError("InvalidAction", entry.invalid_action.format(action=name or ""))
             raise UnknownOperationException(message="")
         key = (entry.service.name, name)
         op = self.operations.get(key)

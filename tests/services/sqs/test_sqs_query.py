@@ -276,3 +276,18 @@ def test_queue_changes_over_query(query, unique_name):
     assert query("DeleteQueue", QueueUrl=url)[0] == 200
     status, root = query("GetQueueUrl", QueueName=url.rsplit("/", 1)[1])
     assert (status, error_of(root)[1]) == (400, "AWS.SimpleQueueService.NonExistentQueue")
+
+
+# ---------------------------------------------------------------- requests with no (known) action
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+@pytest.mark.parametrize("at_queue_url", [False, True])
+def test_unknown_action_is_not_valid_for_this_endpoint(query, unique_name, method, at_queue_url):
+    # LocalStack's AWS-validated TestSqsQueryApi.test_invalid_action_raises_exception (signed
+    # GET to a queue URL): InvalidAction, Sender, "The action FooBar is not valid for this
+    # endpoint." The root endpoint words it the same (mirkokiefer/aws-lib#8, from AWS).
+    path = path_of(create(query, unique_name("qry"))) if at_queue_url else "/"
+    status, root = query("FooBar", path=path, method=method)
+    assert status == 400
+    assert error_of(root) == ("Sender", "InvalidAction", "The action FooBar is not valid for this endpoint.")
+
