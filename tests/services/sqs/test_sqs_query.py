@@ -290,4 +290,3 @@ def test_unknown_action_is_not_valid_for_this_endpoint(query, unique_name, metho
     status, root = query("FooBar", path=path, method=method)
     assert status == 400
     assert error_of(root) == ("Sender", "InvalidAction", "The action FooBar is not valid for this endpoint.")
-
