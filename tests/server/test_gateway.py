@@ -58,6 +58,19 @@ def test_unknown_query_action(server):
     assert b"The action DoSomethingElse is not valid for this endpoint." in body
 
 
+def test_query_request_without_an_action(server):
+    # Names no operation at all: a bare 404 <UnknownOperationException/>, as AWS's front end
+    # answers; a JSON request without X-Amz-Target still gets the JSON error.
+    auth = {"Authorization": AUTH.format(key="test", region="us-east-1", service="sqs")}
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for method, body, extra in (("GET", b"", {}), ("POST", b"Version=2012-11-05", form)):
+        headers = dict(auth, **extra)
+        status, got, raw = call(server.url + "/", body, headers, method=method)
+        assert (status, raw, got.get("Content-Type")) == (404, b"<UnknownOperationException/>\n", None)
+    status, _, body = call(server.url + "/", b"{}", dict(auth, **{"Content-Type": "application/x-amz-json-1.0"}))
+    assert status == 400 and json.loads(body)["__type"].endswith("UnknownOperationException")
+
+
 def test_unknown_service_is_a_clear_400(server):
     status, _, body = call(server.url + "/", b"hello", {"Content-Type": "text/plain"})
     assert status == 400

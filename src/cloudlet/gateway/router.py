@@ -90,6 +90,14 @@ class Router:
             params = parse_form(request.body if request.method != "GET" else b"", request.query_string)
         action = params.get("Action") if params else None
         if action is None:
+            if params is not None:
+                # A query request (GET or form POST) that names no action, for a service
+                # that speaks query: the gateway answers it (see dispatch), signed or not.
+                entry = next((e for e in self.by_signing.get(signing_name or "", []) if e.query_protocol), None)
+                if entry is None and _QUEUE_PATH.match(request.path):
+                    entry = self.entries.get("sqs")
+                if entry is not None:
+                    return Route(entry, None, "query", params)
             entry = self._json_entry_for(signing_name)
             if entry is not None:
                 return Route(entry, None, "json")

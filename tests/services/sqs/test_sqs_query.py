@@ -290,3 +290,33 @@ def test_unknown_action_is_not_valid_for_this_endpoint(query, unique_name, metho
     status, root = query("FooBar", path=path, method=method)
     assert status == 400
     assert error_of(root) == ("Sender", "InvalidAction", "The action FooBar is not valid for this endpoint.")
+
+
+def _raw(url: str, method: str, headers: dict, body: bytes | None = None) -> tuple[int, dict, bytes]:
+    req = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+@pytest.mark.parametrize("method, signed, accept", [
+    ("GET", True, None), ("GET", True, "application/json"), ("GET", False, None), ("POST", True, None)])
+def test_no_action_at_a_queue_url_is_an_unknown_operation(server, query, unique_name, method, signed, accept):
+    # AWS answers 404 with a bare <UnknownOperationException/> (XML even when JSON is
+    # asked for, signed or not): LocalStack's AWS-validated TestSqsQueryApi
+    # test_get_without_query_returns_unknown_operation,
+    # test_get_without_query_json_format_returns_returns_xml and the earlier (unsigned)
+    # test_get_queue_without_action_returns_unknown_operation.
+    url = create(query, unique_name("qry"))
+    headers = {"Authorization": AUTH} if signed else {}
+    if accept:
+        headers["Accept"] = accept
+    body = None
+    if method == "POST":
+        headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+        body = b"Version=2012-11-05"
+    status, headers, raw = _raw(server.url + path_of(url), method, headers, body)
+    assert (status, raw.strip()) == (404, b"<UnknownOperationException/>")
+    assert "Content-Type" not in headers and headers["x-amzn-RequestId"]
