@@ -203,7 +203,8 @@ def test_change_visibility_after_the_timeout_ended_is_a_no_op(sqs, server, make_
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=30)
     [again] = sqs.receive_message(QueueUrl=url)["Messages"]
     assert again["MessageId"] == m["MessageId"]
-    # An older handle still changes the visibility of the message received again.
+    # An older handle still changes the visibility of the message received again (verified
+    # against AWS by moto, getmoto/moto#4655: test_change_message_visibility_on_old_message).
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
     assert sqs.receive_message(QueueUrl=url)["Messages"][0]["MessageId"] == m["MessageId"]
 
@@ -220,6 +221,50 @@ def test_change_visibility_on_a_deleted_message(sqs, make_queue):
     assert error_of(e)["Code"] == "InvalidParameterValue"
     assert error_of(e)["Message"] == (f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does "
                                       "not exist or is not available for visibility timeout change.")
+
+
+def test_an_older_receipt_handle_still_deletes_from_a_standard_queue(sqs, server, make_queue):
+    # Verified against AWS by moto (getmoto/moto#4655: test_delete_message_using_old_receipt_handle,
+    # test_delete_message_after_visibility_timeout); LocalStack found the same on AWS (#12442:
+    # only FIFO refuses an expired handle). The API reference allows it: "If you use an old
+    # ReceiptHandle, the request will succeed, but the message might not be deleted."
+    url = make_queue()
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    first = sqs.receive_message(QueueUrl=url, VisibilityTimeout=1)["Messages"][0]["ReceiptHandle"]
+    server.advance_clock(2)
+    second = sqs.receive_message(QueueUrl=url, VisibilityTimeout=1)["Messages"][0]["ReceiptHandle"]
+    assert first != second
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first)
+    server.advance_clock(2)
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)  # gone, not just hidden
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first)  # again, and with the newer handle: still OK
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=second)
+    # A handle whose visibility timeout ran out (the message visible again) deletes too.
+    sqs.send_message(QueueUrl=url, MessageBody="n")
+    handle = sqs.receive_message(QueueUrl=url, VisibilityTimeout=1)["Messages"][0]["ReceiptHandle"]
+    server.advance_clock(2)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+
+
+def test_a_fifo_receipt_handle_expires_with_its_visibility_timeout(sqs, server, make_queue):
+    # AWS knowledge center "sqs-receipt-handle-error": for FIFO queues a receipt handle expires
+    # after its visibility timeout; deleting with it answers InvalidParameterValue "... Reason:
+    # The receipt handle has expired." (also LocalStack's AWS-validated test for #12278).
+    url = make_queue(fifo=True)
+    sqs.send_message(QueueUrl=url, MessageBody="m", MessageGroupId="g", MessageDeduplicationId="d")
+    first = sqs.receive_message(QueueUrl=url, VisibilityTimeout=1)["Messages"][0]["ReceiptHandle"]
+    server.advance_clock(2)
+    expired = f"Value {first} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."
+    with pytest.raises(ClientError) as e:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=first)
+    assert (error_of(e)["Code"], error_of(e)["Message"]) == ("InvalidParameterValue", expired)
+    second = sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]
+    with pytest.raises(ClientError) as e:  # received again: the first handle stays expired
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=first)
+    assert error_of(e)["Message"] == expired
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=second)
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
 
 
 @pytest.mark.parametrize("missing, message", [
