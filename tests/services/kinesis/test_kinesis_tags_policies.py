@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import make_client
-from tests.services.kinesis.conftest import error_of, make_stream, new_account, wait_consumer
+import pytest
+
+from tests.conftest import ServerProcess, make_client
+from tests.services.kinesis.conftest import error_of, make_stream, new_account, wait_active
 
 POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
@@ -14,6 +16,40 @@ POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{
 
 def _tags(client, name, **kw):
     return {t["Key"]: t["Value"] for t in client.list_tags_for_stream(StreamName=name, **kw)["Tags"]}
+
+
+# Consumer tests run on a server whose CREATING / UPDATING / DELETING last until the test
+# moves its clock: "not ACTIVE yet" and "ACTIVE now" are then facts, not races with the
+# wall clock (on the shared server a transition ends 0.5 s after it starts, however loaded
+# the machine is).
+TRANSITION = 600
+
+
+@pytest.fixture(scope="module")
+def slow_server():
+    srv = ServerProcess(env={"CLOUDLET_KINESIS_TRANSITION_SECONDS": str(TRANSITION)}).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def slow(slow_server, account):
+    return make_client("kinesis", slow_server.url, access_key=account)
+
+
+def _settle(server) -> None:
+    """End every transition under way (the next request sees it done)."""
+    server.advance_clock(TRANSITION + 1)
+
+
+def _stream_arn(client, server, name: str) -> str:
+    client.create_stream(StreamName=name, ShardCount=1)
+    _settle(server)
+    return wait_active(client, name)["StreamARN"]
+
+
+def _consumer_status(client, arn: str) -> str:
+    return client.describe_stream_consumer(ConsumerARN=arn)["ConsumerDescription"]["ConsumerStatus"]
 
 
 def test_stream_tags(kinesis, account):
@@ -47,34 +83,39 @@ def test_stream_tags(kinesis, account):
     assert error_of(kinesis.add_tags_to_stream, StreamName="none", Tags={"a": "b"})[0] == "ResourceNotFoundException"
 
 
-def test_resource_tags_on_streams_and_consumers(kinesis):
-    make_stream(kinesis, "rt", 1)
-    arn = kinesis.describe_stream_summary(StreamName="rt")["StreamDescriptionSummary"]["StreamARN"]
+def test_resource_tags_on_streams_and_consumers(slow, slow_server):
+    kinesis = slow
+    arn = _stream_arn(kinesis, slow_server, "rt")
     kinesis.tag_resource(ResourceARN=arn, Tags={"team": "data"})
     assert kinesis.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "team", "Value": "data"}]
     assert _tags(kinesis, "rt") == {"team": "data"}  # one set of tags, two APIs
     consumer = kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="c", Tags={"x": "1"})["Consumer"]
     carn = consumer["ConsumerARN"]
+    assert _consumer_status(kinesis, carn) == "CREATING"  # tags are readable while it is
     assert kinesis.list_tags_for_resource(ResourceARN=carn)["Tags"] == [{"Key": "x", "Value": "1"}]
-    wait_consumer(kinesis, carn)
+    _settle(slow_server)
+    assert _consumer_status(kinesis, carn) == "ACTIVE"
     kinesis.tag_resource(ResourceARN=carn, Tags={"y": "2"})
     kinesis.untag_resource(ResourceARN=carn, TagKeys=["x"])
     assert kinesis.list_tags_for_resource(ResourceARN=carn)["Tags"] == [{"Key": "y", "Value": "2"}]
     assert kinesis.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "team", "Value": "data"}]
-    code, _ = error_of(kinesis.tag_resource, ResourceARN=carn[:-1] + "0", Tags={"a": "b"})
+    # The same stream and consumer name with another creation time: no such consumer. (Not
+    # carn[:-1] + "0": for a consumer created in a second ending in 0 that is carn itself.)
+    base, created = carn.rsplit(":", 1)
+    code, _ = error_of(kinesis.tag_resource, ResourceARN=f"{base}:{int(created) + 1}", Tags={"a": "b"})
     assert code == "ResourceNotFoundException"
     code, _ = error_of(kinesis.tag_resource, ResourceARN=arn, Tags={f"k{i}": "v" for i in range(50)})
     assert code == "InvalidArgumentException"
     assert len(kinesis.list_tags_for_resource(ResourceARN=arn)["Tags"]) == 1
 
 
-def test_resource_policies(kinesis, server, account):
-    make_stream(kinesis, "pol", 1)
-    arn = kinesis.describe_stream_summary(StreamName="pol")["StreamDescriptionSummary"]["StreamARN"]
+def test_resource_policies(slow, slow_server):
+    kinesis = slow
+    arn = _stream_arn(kinesis, slow_server, "pol")
     assert kinesis.get_resource_policy(ResourceARN=arn)["Policy"] == "{}"
     assert error_of(kinesis.put_resource_policy, ResourceARN=arn, Policy="not json")[0] == "InvalidArgumentException"
     assert error_of(kinesis.delete_resource_policy, ResourceARN=arn)[0] == "ResourceNotFoundException"
-    other = make_client("kinesis", server.url, access_key=new_account())
+    other = make_client("kinesis", slow_server.url, access_key=new_account())
     assert error_of(other.describe_stream_summary, StreamARN=arn)[0] == "AccessDeniedException"
     kinesis.put_resource_policy(ResourceARN=arn, Policy=POLICY)
     assert json.loads(kinesis.get_resource_policy(ResourceARN=arn)["Policy"]) == json.loads(POLICY)
@@ -88,8 +129,9 @@ def test_resource_policies(kinesis, server, account):
     assert kinesis.get_resource_policy(ResourceARN=arn)["Policy"] == "{}"
     carn = kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="c")["Consumer"]["ConsumerARN"]
     code, _ = error_of(kinesis.put_resource_policy, ResourceARN=carn, Policy=POLICY)
-    assert code == "ResourceInUseException"  # not ACTIVE yet
-    wait_consumer(kinesis, carn)
+    assert code == "ResourceInUseException" and _consumer_status(kinesis, carn) == "CREATING"  # not ACTIVE yet
+    _settle(slow_server)
+    assert _consumer_status(kinesis, carn) == "ACTIVE"
     kinesis.put_resource_policy(ResourceARN=carn, Policy=POLICY)
     assert json.loads(kinesis.get_resource_policy(ResourceARN=carn)["Policy"]) == json.loads(POLICY)
     assert kinesis.get_resource_policy(ResourceARN=arn)["Policy"] == "{}"
