@@ -29,7 +29,7 @@ class ServiceEntry:
     xmlns: str
     signing_name: str
     # InvalidAction's message for the query protocol ("{action}" is filled in). A service
-    # that words it differently sets ``invalid_action_message`` (SQS: "... for this endpoint.").
+    # that words it differently sets ``Service.invalid_action_message`` (SQS: "... for this endpoint.").
     invalid_action: str = "The action {action} is not valid for this web service."
 
 
@@ -60,7 +60,7 @@ class Router:
                 xmlns=service.xml_namespace or meta.get("xmlNamespace") or "",
                 signing_name=meta.get("signingName") or meta.get("endpointPrefix") or service.name,
             )
-            if getattr(service, "invalid_action_message", None):
+            if service.invalid_action_message:
                 entry.invalid_action = service.invalid_action_message
             self.entries[service.name] = entry
             if meta.get("targetPrefix"):

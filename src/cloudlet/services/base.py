@@ -85,6 +85,9 @@ class Service:
     query_names: dict | None = None
     # Prefix of the JSON "__type" of errors, e.g. "com.amazonaws.sqs#".
     error_type_prefix: str = ""
+    # Query protocol: InvalidAction's message ("{action}" is filled in); None
+    # for the common "The action X is not valid for this web service."
+    invalid_action_message: str | None = None
     # Called with the App once the server runs / before it stops / on reset.
     startup: list[Callable] = field(default_factory=list)
     shutdown: list[Callable] = field(default_factory=list)
