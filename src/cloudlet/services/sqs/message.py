@@ -11,7 +11,7 @@ import binascii
 import hashlib
 import re
 import struct
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from cloudlet.services.sqs.errors import error, invalid_parameter, invalid_value, missing_parameter
@@ -43,7 +43,7 @@ class Message:
     enqueued_ms: int | None = None  # when retention starts, if not at sent_ms (FIFO dead-letter moves)
 
     def to_record(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in self.__slots__}
 
     @classmethod
     def from_record(cls, r: dict) -> "Message":
