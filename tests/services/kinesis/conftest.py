@@ -95,6 +95,36 @@ def read_all(client, name: str, shard_id: str, kind: str = "TRIM_HORIZON", **kw)
     return out
 
 
+# Transitions on a "slow" server last until the test moves its clock: "not ACTIVE yet" and
+# "ACTIVE now" are then facts, not races with the wall clock (on the shared server a
+# transition ends 0.5 s after it starts, however loaded the machine is).
+SLOW_TRANSITION = 600
+
+
+def slow_server_process() -> ServerProcess:
+    return ServerProcess(env={"CLOUDLET_KINESIS_TRANSITION_SECONDS": str(SLOW_TRANSITION)}).start()
+
+
+def settle(server) -> None:
+    """End every transition under way on a slow server (the next request sees it done)."""
+    server.advance_clock(SLOW_TRANSITION + 1)
+
+
+def wait_gone(call, timeout: float = 10.0, **kwargs) -> None:
+    """Call ``call(**kwargs)`` until it answers ResourceNotFoundException."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            call(**kwargs)
+        except ClientError as e:
+            if e.response["Error"]["Code"] == "ResourceNotFoundException":
+                return
+            raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{kwargs} still there")
+        time.sleep(0.05)
+
+
 @pytest.fixture(scope="module")
 def own_server():
     """A server of this module's own, for tests that move its clock."""

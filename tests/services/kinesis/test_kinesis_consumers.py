@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import make_client
 from tests.services.kinesis.conftest import (
-    error_of, make_stream, new_account, server_now, wait_consumer, wait_status,
+    error_of, make_stream, new_account, server_now, settle, slow_server_process, wait_consumer, wait_status,
 )
 
 S0 = "shardId-000000000000"
@@ -26,9 +26,29 @@ def _consumer(client, stream_arn, name="c1"):
     return c["ConsumerARN"]
 
 
-def test_consumer_lifecycle(kinesis, account):
-    make_stream(kinesis, "fan", 1)
-    arn = _arn(kinesis, "fan")
+@pytest.fixture(scope="module")
+def slow_server():
+    srv = slow_server_process()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def slow(slow_server, account):
+    return make_client("kinesis", slow_server.url, access_key=account)
+
+
+def _slow_stream(client, server, name: str) -> str:
+    client.create_stream(StreamName=name, ShardCount=1)
+    settle(server)
+    return _arn(client, name)
+
+
+def test_consumer_lifecycle(slow, slow_server, account):
+    # Consumers' CREATING and DELETING last until the test moves the server's clock, so
+    # checking them does not race the transition (on a loaded machine 0.5 s can pass first).
+    kinesis = slow
+    arn = _slow_stream(kinesis, slow_server, "fan")
     c = kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="app")["Consumer"]
     assert c["ConsumerStatus"] == "CREATING" and c["ConsumerARN"].startswith(f"{arn}/consumer/app:")
     code, msg = error_of(kinesis.subscribe_to_shard, ConsumerARN=c["ConsumerARN"], ShardId=S0,
@@ -36,7 +56,11 @@ def test_consumer_lifecycle(kinesis, account):
     created = c["ConsumerARN"].rsplit(":", 1)[1]
     assert (code, msg) == ("ResourceInUseException", f"Consumer app with creation timestamp {created} under "
                                                      f"stream fan and account {account} is not in ACTIVE status.")
-    desc = wait_consumer(kinesis, c["ConsumerARN"])
+    assert kinesis.describe_stream_consumer(ConsumerARN=c["ConsumerARN"])["ConsumerDescription"][
+        "ConsumerStatus"] == "CREATING"
+    settle(slow_server)
+    desc = kinesis.describe_stream_consumer(ConsumerARN=c["ConsumerARN"])["ConsumerDescription"]
+    assert desc["ConsumerStatus"] == "ACTIVE"
     assert desc["StreamARN"] == arn and desc["ConsumerName"] == "app"
     by_name = kinesis.describe_stream_consumer(StreamARN=arn, ConsumerName="app")["ConsumerDescription"]
     assert by_name["ConsumerARN"] == c["ConsumerARN"]
@@ -54,25 +78,22 @@ def test_consumer_lifecycle(kinesis, account):
     kinesis.deregister_stream_consumer(ConsumerARN=c["ConsumerARN"])
     assert kinesis.describe_stream_consumer(ConsumerARN=c["ConsumerARN"])["ConsumerDescription"][
         "ConsumerStatus"] == "DELETING"
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            kinesis.describe_stream_consumer(ConsumerARN=c["ConsumerARN"])
-            time.sleep(0.05)
-        except kinesis.exceptions.ResourceNotFoundException:
-            break
-    else:
-        pytest.fail("consumer not deregistered")
+    settle(slow_server)
+    code, _ = error_of(kinesis.describe_stream_consumer, ConsumerARN=c["ConsumerARN"])
+    assert code == "ResourceNotFoundException"
     kinesis.deregister_stream_consumer(StreamARN=arn, ConsumerName="more0")
     kinesis.delete_stream(StreamName="fan", EnforceConsumerDeletion=True)
-    kinesis.get_waiter("stream_not_exists").wait(StreamName="fan", WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
-    make_stream(kinesis, "fan", 1)
+    assert kinesis.describe_stream_summary(StreamName="fan")["StreamDescriptionSummary"]["StreamStatus"] == \
+        "DELETING"
+    settle(slow_server)
+    assert error_of(kinesis.describe_stream_summary, StreamName="fan")[0] == "ResourceNotFoundException"
+    _slow_stream(kinesis, slow_server, "fan")
     assert kinesis.list_stream_consumers(StreamARN=arn)["Consumers"] == []
 
 
-def test_consumer_errors(kinesis, account):
-    make_stream(kinesis, "ce", 1)
-    arn = _arn(kinesis, "ce")
+def test_consumer_errors(slow, slow_server, account):
+    kinesis = slow
+    arn = _slow_stream(kinesis, slow_server, "ce")
     code, _ = error_of(kinesis.register_stream_consumer,
                        StreamARN=f"arn:aws:kinesis:us-east-1:{account}:stream/none", ConsumerName="x")
     assert code == "ResourceNotFoundException"
@@ -85,12 +106,11 @@ def test_consumer_errors(kinesis, account):
     # "you cannot have more than 5 consumers in a CREATING status at the same time"
     assert error_of(kinesis.register_stream_consumer, StreamARN=arn, ConsumerName="c5")[0] == "LimitExceededException"
     assert len(kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]) == 5
-    for c in kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]:
-        wait_consumer(kinesis, c["ConsumerARN"])
+    settle(slow_server)
     for i in range(5, 20):
         kinesis.register_stream_consumer(StreamARN=arn, ConsumerName=f"c{i}")
         if i % 5 == 4:
-            time.sleep(0.6)
+            settle(slow_server)
     assert error_of(kinesis.register_stream_consumer, StreamARN=arn, ConsumerName="c20")[0] == \
         "LimitExceededException"
 
