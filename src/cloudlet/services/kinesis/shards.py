@@ -153,18 +153,21 @@ def update_shard_count(ctx: RequestContext, req: dict) -> dict:
         require_provisioned(stream, "UpdateShardCount")
         require_active(stream, ref)
         current = len(models.open_shards(stream))
-        # the limits of the API reference; messages as kinesalite's tests observed them on AWS
+        # the limits of the API reference; messages as kinesalite's tests observed them on AWS. The
+        # shard limit is checked first: a 10-shard stream asked for 52 shards under a limit of 50
+        # answers "Target shard count or number of open shards cannot be greater than 50", not the
+        # doubling rule (kinesalite test/updateShardCount.js, run against AWS)
+        account_open = open_shard_count(tx, ref.account, ref.region, now)
+        if target > models.MAX_SHARDS_PER_STREAM or account_open - current + target > r.shard_limit:
+            limit = min(models.MAX_SHARDS_PER_STREAM, r.shard_limit)
+            raise errors.LimitExceeded(f"Target shard count or number of open shards cannot be greater than {limit}. "
+                                       f"Current open shard count: {current}, Target shard count: {target}")
         if target > 2 * current:
             raise errors.LimitExceeded("UpdateShardCount cannot scale up over double your current open shard "
                                        f"count. Current open shard count: {current}, Target shard count: {target}")
         if 2 * target < current:
             raise errors.LimitExceeded("UpdateShardCount cannot scale down below half your current open shard "
                                        f"count. Current open shard count: {current}, Target shard count: {target}")
-        account_open = open_shard_count(tx, ref.account, ref.region, now)
-        if target > models.MAX_SHARDS_PER_STREAM or account_open - current + target > r.shard_limit:
-            limit = min(models.MAX_SHARDS_PER_STREAM, r.shard_limit)
-            raise errors.LimitExceeded(f"Target shard count or number of open shards cannot be greater than {limit}. "
-                                       f"Current open shard count: {current}, Target shard count: {target}")
         recent = [t for t in stream.get("scalings", []) if t > now - 86400]
         if len(recent) >= models.SCALINGS_PER_DAY:
             raise errors.LimitExceeded(f"UpdateShardCount cannot be called more than {models.SCALINGS_PER_DAY} "
