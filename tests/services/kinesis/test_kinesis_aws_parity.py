@@ -55,3 +55,25 @@ def test_update_shard_count_checks_the_shard_limit_before_the_doubling_rule(k, s
         settle(srv)
     code, _ = error_of(k.update_shard_count, StreamName="usc", TargetShardCount=10, ScalingType="UNIFORM_SCALING")
     assert code == "LimitExceededException"
+
+
+def test_get_records_accepts_an_iterator_in_double_quotes(k, srv):
+    # LocalStack's AWS-validated test_get_records_shard_iterator_with_surrounding_quotes
+    create(k, srv, "quoted")
+    k.put_records(StreamName="quoted", Records=[{"Data": b"Hello world", "PartitionKey": "1"}])
+    it = k.get_shard_iterator(StreamName="quoted", ShardId=S0, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    resp = k.get_records(ShardIterator=f'"{it}"')
+    assert [r["Data"] for r in resp["Records"]] == [b"Hello world"]
+    assert error_of(k.get_records, ShardIterator=f'"{it}')[0] == "InvalidArgumentException"
+
+
+def test_every_next_shard_iterator_is_new(k, srv):
+    # LocalStack's AWS-validated test_get_records_next_shard_iterator: GetRecords on an empty
+    # shard answers a NextShardIterator unlike the one it was given, and unlike the one before
+    create(k, srv, "fresh")
+    for _ in range(20):
+        it = k.get_shard_iterator(StreamName="fresh", ShardId=S0, ShardIteratorType="LATEST")["ShardIterator"]
+        first = k.get_records(ShardIterator=it)["NextShardIterator"]
+        second = k.get_records(ShardIterator=first)["NextShardIterator"]
+        assert len({it, first, second}) == 3
+        assert k.get_records(ShardIterator=second)["Records"] == []

@@ -481,23 +481,29 @@ def _open(kind: bytes, token: str, account: str, region: str) -> bytes | None:
     return body if hmac.compare_digest(mac, good) else None
 
 
-_ITER = struct.Struct(">QIQQ")  # issued ms, shard index, position counter (hi, lo)
+# issued ms, shard index, position counter (hi, lo), nonce. The nonce makes every iterator
+# handed out a new one: AWS's GetRecords returns a NextShardIterator different from the
+# iterator it was given even when nothing was read (LocalStack's AWS-validated
+# test_get_records_next_shard_iterator); without it two calls in one millisecond at the same
+# position gave the same token.
+_ITER = struct.Struct(">QIQQI")
+_ITER_KIND = b"\x02I"  # \x01I: the layout without the nonce
 
 
 def encode_iterator(account: str, region: str, stream: str, shard_index: int, position: int, issued: float) -> str:
     """An opaque iterator: read ``shard_index`` of stream ``stream`` from the first
     record whose counter is >= ``position``."""
-    body = _ITER.pack(int(issued * 1000), shard_index, position >> 64, position & ((1 << 64) - 1)) + \
-        stream.encode()
-    return _seal(b"\x01I", body, account, region)
+    body = _ITER.pack(int(issued * 1000), shard_index, position >> 64, position & ((1 << 64) - 1),
+                      secrets.randbits(32)) + stream.encode()
+    return _seal(_ITER_KIND, body, account, region)
 
 
 def decode_iterator(token: str, account: str, region: str) -> tuple[str, int, int, float] | None:
     """(stream name, shard index, position, issued epoch seconds) or None."""
-    body = _open(b"\x01I", token, account, region)
+    body = _open(_ITER_KIND, token, account, region)
     if body is None or len(body) < _ITER.size:
         return None
-    issued_ms, shard, hi, lo = _ITER.unpack_from(body)
+    issued_ms, shard, hi, lo, _nonce = _ITER.unpack_from(body)
     try:
         name = body[_ITER.size:].decode()
     except UnicodeDecodeError:

@@ -272,7 +272,13 @@ def read_batch(tx, ref: Ref, stream: dict, shard: dict, position: int, limit: in
 
 @service.operation("GetRecords")
 def get_records(ctx: RequestContext, req: dict) -> dict:
-    decoded = models.decode_iterator(req["ShardIterator"], ctx.account, ctx.region)
+    token = req["ShardIterator"]
+    if token[:1] == '"' and token[-1:] == '"' and len(token) > 1:
+        # AWS reads an iterator wrapped in double quotes (as a shell or a JSON tool may leave it)
+        # as the iterator itself (LocalStack's AWS-validated
+        # test_get_records_shard_iterator_with_surrounding_quotes)
+        token = token[1:-1]
+    decoded = models.decode_iterator(token, ctx.account, ctx.region)
     if decoded is None:
         # (observed) kinesalite's getRecords test against AWS
         raise errors.InvalidArgument("Invalid ShardIterator.")
