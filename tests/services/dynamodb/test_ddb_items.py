@@ -83,7 +83,7 @@ def test_key_errors_and_missing_table(ddb, make_table):
         assert error_of(e) == ("ValidationException", "The provided key element does not match the schema")
     with pytest.raises(ClientError) as e:
         ddb.get_item(TableName="no-such-table", Key={"pk": {"S": "a"}})
-    assert error_of(e) == ("ResourceNotFoundException", "Cannot do operations on a non-existent table")
+    assert error_of(e) == ("ResourceNotFoundException", "Requested resource not found")
 
 
 def test_conditional_put_and_return_on_failure(ddb, make_table):

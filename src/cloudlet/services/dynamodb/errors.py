@@ -14,7 +14,7 @@ INVALID = "One or more parameter values were invalid: "
 # A key in a request (GetItem Key, ExclusiveStartKey, ...) whose attributes are
 # not exactly the table's key attributes, or have the wrong type.
 KEY_SCHEMA_MISMATCH = "The provided key element does not match the schema"
-NON_EXISTENT_TABLE = "Cannot do operations on a non-existent table"
+NON_EXISTENT_TABLE = "Requested resource not found"
 
 
 def validation(message: str) -> ServiceError:
