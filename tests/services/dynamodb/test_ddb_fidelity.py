@@ -39,3 +39,13 @@ def test_item_operations_on_a_missing_table(ddb, op, kw):
         getattr(ddb, op)(TableName=f"no-such-{uuid.uuid4().hex[:8]}", **kw)
     assert error_of(e) == NOT_FOUND
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_create_table_same_attribute_for_hash_and_range(ddb):
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    with pytest.raises(ClientError) as e:
+        ddb.create_table(TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "pk", "KeyType": "RANGE"}])
+    assert error_of(e) == ("ValidationException", "Invalid KeySchema: Some index key attribute have no definition")
+    assert name not in ddb.list_tables()["TableNames"]

@@ -67,7 +67,7 @@ def test_create_twice_and_recreate_after_delete(ddb):
      "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"),
     (dict(KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}, {"AttributeName": "a", "KeyType": "RANGE"}],
           AttributeDefinitions=[{"AttributeName": "a", "AttributeType": "S"}]),
-     "Both the Hash Key and the Range Key element in the KeySchema have the same name"),
+     "Invalid KeySchema: Some index key attribute have no definition"),
     (dict(KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}, {"AttributeName": "b", "KeyType": "HASH"}],
           AttributeDefinitions=[{"AttributeName": "a", "AttributeType": "S"}, {"AttributeName": "b", "AttributeType": "S"}]),
      "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"),

@@ -258,7 +258,7 @@ def _key_schema(ks: list, defs: dict, where: str = "") -> None:
         raise invalid("Some index key attributes are not defined in AttributeDefinitions. "
                       f"Keys: [{', '.join(names)}], AttributeDefinitions: [{', '.join(defs)}]")
     if len(names) == 2 and names[0] == names[1]:
-        raise validation("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+        raise validation("Invalid KeySchema: Some index key attribute have no definition")
     if ks[0]["KeyType"] != "HASH":
         raise validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
     if len(ks) == 2 and ks[1]["KeyType"] != "RANGE":
