@@ -49,3 +49,31 @@ def test_create_table_same_attribute_for_hash_and_range(ddb):
                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "pk", "KeyType": "RANGE"}])
     assert error_of(e) == ("ValidationException", "Invalid KeySchema: Some index key attribute have no definition")
     assert name not in ddb.list_tables()["TableNames"]
+
+
+def test_update_table_keeps_the_type_of_an_attribute_already_defined(ddb, make_table):
+    name = make_table(range_type=None)
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "g": {"S": "x"}})
+    # the table key redeclared as N while a GSI is added: AWS keeps S and creates the index
+    ddb.update_table(TableName=name,
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "N"},
+                                           {"AttributeName": "g", "AttributeType": "S"}],
+                     GlobalSecondaryIndexUpdates=[{"Create": {
+                         "IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                         "Projection": {"ProjectionType": "ALL"}}}])
+    table = _wait_active(ddb, name, "by-g")
+    types = {d["AttributeName"]: d["AttributeType"] for d in table["AttributeDefinitions"]}
+    assert types == {"pk": "S", "g": "S"}
+    ddb.put_item(TableName=name, Item={"pk": {"S": "b"}, "g": {"S": "y"}})
+    assert ddb.get_item(TableName=name, Key={"pk": {"S": "a"}})["Item"]["g"] == {"S": "x"}
+    # a second index redeclaring g as N: g stays S, and the new index keys on S
+    ddb.update_table(TableName=name,
+                     AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "N"}],
+                     GlobalSecondaryIndexUpdates=[{"Create": {
+                         "IndexName": "by-g2", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                         "Projection": {"ProjectionType": "KEYS_ONLY"}}}])
+    table = _wait_active(ddb, name, "by-g2")
+    assert {d["AttributeName"]: d["AttributeType"] for d in table["AttributeDefinitions"]} == {"pk": "S", "g": "S"}
+    got = ddb.query(TableName=name, IndexName="by-g", KeyConditionExpression="g = :g",
+                    ExpressionAttributeValues={":g": {"S": "y"}})["Items"]
+    assert got == [{"pk": {"S": "b"}, "g": {"S": "y"}}]

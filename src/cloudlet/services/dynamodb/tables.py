@@ -167,7 +167,8 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
     status_change = False
     defs = {d["AttributeName"]: d["AttributeType"] for d in record["AttributeDefinitions"]}
     for d in req.get("AttributeDefinitions") or ():
-        defs[d["AttributeName"]] = d["AttributeType"]
+        # An attribute already defined keeps its type; AWS ignores a conflicting redefinition.
+        defs.setdefault(d["AttributeName"], d["AttributeType"])
     billing = req.get("BillingMode")
     pt = req.get("ProvisionedThroughput")
     if billing is not None:
