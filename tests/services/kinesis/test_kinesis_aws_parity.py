@@ -77,3 +77,24 @@ def test_every_next_shard_iterator_is_new(k, srv):
         second = k.get_records(ShardIterator=first)["NextShardIterator"]
         assert len({it, first, second}) == 3
         assert k.get_records(ShardIterator=second)["Records"] == []
+
+
+def test_list_shards_refuses_a_stream_that_is_not_active_or_updating(k, srv, acct):
+    # The KCL (KinesisShardDetector.listShards) takes ResourceInUseException from ListShards as
+    # "Stream is not in Active/Updating status" and waits: CREATING and DELETING are refused
+    k.create_stream(StreamName="ls", ShardCount=2)
+    code, msg = error_of(k.list_shards, StreamName="ls")
+    assert (code, msg) == ("ResourceInUseException", f"Stream ls under account {acct} not ACTIVE, instead in state "
+                                                     "CREATING")
+    settle(srv)
+    k.split_shard(StreamName="ls", ShardToSplit=S0, NewStartingHashKey=str(1 << 125))
+    assert len(k.list_shards(StreamName="ls")["Shards"]) == 2  # UPDATING still lists
+    settle(srv)
+    assert len(k.list_shards(StreamName="ls")["Shards"]) == 4
+    page = k.list_shards(StreamName="ls", MaxResults=1)
+    k.delete_stream(StreamName="ls")
+    code, msg = error_of(k.list_shards, StreamName="ls")
+    assert (code, msg) == ("ResourceInUseException", f"Stream ls under account {acct} not ACTIVE, instead in state "
+                                                     "DELETING")
+    assert error_of(k.list_shards, NextToken=page["NextToken"])[0] == "ResourceInUseException"
+    assert k.describe_stream_summary(StreamName="ls")["StreamDescriptionSummary"]["StreamStatus"] == "DELETING"

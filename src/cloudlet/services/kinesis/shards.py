@@ -69,7 +69,10 @@ def list_shards(ctx: RequestContext, req: dict) -> dict:
     requested = req.get("StreamCreationTimestamp")
     if requested is not None and int(requested.timestamp()) != int(stream["created"]):
         raise errors.stream_not_found(ref.name, ref.account)
-    if stream["status"] == "CREATING":
+    if stream["status"] not in ("ACTIVE", "UPDATING"):
+        # ListShards answers ResourceInUseException unless the stream is ACTIVE or UPDATING: the
+        # KCL (KinesisShardDetector.listShards, 1.x and 2.x) reads that exception as "Stream is
+        # not in Active/Updating status" and waits; a DELETING stream has no shards to list
         raise errors.stream_not_active(ref.name, ref.account, stream["status"])
     shards = models.list_shards_filter(stream, now, kind, after, timestamp)
     page = shards[:limit]
