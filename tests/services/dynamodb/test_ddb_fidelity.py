@@ -77,3 +77,37 @@ def test_update_table_keeps_the_type_of_an_attribute_already_defined(ddb, make_t
     got = ddb.query(TableName=name, IndexName="by-g", KeyConditionExpression="g = :g",
                     ExpressionAttributeValues={":g": {"S": "y"}})["Items"]
     assert got == [{"pk": {"S": "b"}, "g": {"S": "y"}}]
+
+
+@pytest.mark.parametrize("item", [
+    {"pk": {"N": "5"}},                       # wrong type
+    {"pk": {"L": [{"S": "x"}]}},              # not a scalar
+    {"other": {"S": "x"}},                    # key missing
+])
+def test_batch_write_put_with_a_bad_key(ddb, make_table, item):
+    name = make_table(range_type=None)
+    ddb.put_item(TableName=name, Item={"pk": {"S": "keep"}})
+    with pytest.raises(ClientError) as e:
+        ddb.batch_write_item(RequestItems={name: [{"PutRequest": {"Item": {"pk": {"S": "new"}}}},
+                                                  {"PutRequest": {"Item": item}}]})
+    assert error_of(e) == ("ValidationException", "The provided key element does not match the schema")
+    assert ddb.scan(TableName=name)["Items"] == [{"pk": {"S": "keep"}}]
+    # PutItem keeps its own wording
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName=name, Item={"pk": {"N": "5"}})
+    assert error_of(e) == ("ValidationException",
+                           "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N")
+
+
+def test_batch_get_mixing_projection_styles_across_tables(ddb, make_table):
+    a, b = make_table(range_type=None), make_table(range_type=None)
+    ddb.put_item(TableName=a, Item={"pk": {"S": "x"}, "v": {"S": "1"}})
+    with pytest.raises(ClientError) as e:
+        ddb.batch_get_item(RequestItems={a: {"Keys": [{"pk": {"S": "x"}}], "ProjectionExpression": "pk"},
+                                         b: {"Keys": [{"pk": {"S": "x"}}], "AttributesToGet": ["pk"]}})
+    assert error_of(e) == ("ValidationException",
+                           "Can not use both expression and non-expression parameters in the same request: "
+                           "Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}")
+    got = ddb.batch_get_item(RequestItems={a: {"Keys": [{"pk": {"S": "x"}}], "ProjectionExpression": "v"},
+                                           b: {"Keys": [{"pk": {"S": "x"}}], "ProjectionExpression": "pk"}})
+    assert got["Responses"] == {a: [{"v": {"S": "1"}}], b: []}

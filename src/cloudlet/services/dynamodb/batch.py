@@ -33,6 +33,12 @@ def batch_get_item(ctx: RequestContext, req: dict) -> dict:
     if total > MAX_GET_KEYS:
         raise validation("Too many items requested for the BatchGetItem call")
     compiled = {name: E.compile_request(spec, projection=True) for name, spec in request_items.items()}
+    specs = request_items.values()
+    if (any(s.get("ProjectionExpression") is not None for s in specs)
+            and any(s.get("AttributesToGet") is not None for s in specs)):
+        # one request: the styles may not be mixed across its tables either
+        raise validation("Can not use both expression and non-expression parameters in the same request: "
+                         "Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}")
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
     responses: dict[str, list] = {}
     unprocessed: dict[str, dict] = {}
@@ -98,7 +104,7 @@ def batch_write_item(ctx: RequestContext, req: dict) -> dict:
                 if (put is None) == (delete is None):
                     raise validation("A WriteRequest must contain exactly one of PutRequest or DeleteRequest")
                 if put is not None:
-                    item, parts, size = new_item_for_put(target, put["Item"])
+                    item, parts, size = new_item_for_put(target, put["Item"], batch=True)
                 else:
                     item, parts, size = None, schema.key_parts(schema.key_of_request(delete["Key"])), 0
                 if parts in seen:

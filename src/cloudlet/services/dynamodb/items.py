@@ -71,11 +71,11 @@ def check_return_values(value: str | None, allowed: tuple, op: str) -> str:
     return value
 
 
-def new_item_for_put(target: Target, item: dict) -> tuple[dict, tuple, int]:
+def new_item_for_put(target: Target, item: dict, batch: bool = False) -> tuple[dict, tuple, int]:
     """Validate a full item for a write; returns (item, key parts, size)."""
     item = V.check_item(item)
     schema = target.schema
-    key = schema.key_of_item(item)
+    key = schema.key_of_item(item, batch)
     if schema.indexes:
         schema.check_index_keys(item)
     size = V.item_size(item)

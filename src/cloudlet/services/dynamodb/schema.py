@@ -143,17 +143,22 @@ class Schema:
             checked[name] = value
         return checked
 
-    def key_of_item(self, item: dict) -> dict:
-        """The key of an item being written; AWS's 'Missing the key' / 'Type mismatch' texts."""
+    def key_of_item(self, item: dict, batch: bool = False) -> dict:
+        """The key of an item being written; AWS's 'Missing the key' / 'Type mismatch' texts
+        (a BatchWriteItem PutRequest gets 'The provided key element does not match the schema')."""
         key = {}
         for name, type_ in ((self.hash_name, self.hash_type), (self.range_name, self.range_type)):
             if name is None:
                 continue
             value = item.get(name)
             if value is None:
+                if batch:
+                    raise key_mismatch()
                 raise invalid(f"Missing the key {name} in the item")
             actual = V.value_type(value)
             if actual != type_:
+                if batch:
+                    raise key_mismatch()
                 raise invalid(f"Type mismatch for key {name} expected: {type_} actual: {actual}")
             _check_key_value(name, value, name == self.hash_name)
             key[name] = value
