@@ -111,3 +111,25 @@ def test_batch_get_mixing_projection_styles_across_tables(ddb, make_table):
     got = ddb.batch_get_item(RequestItems={a: {"Keys": [{"pk": {"S": "x"}}], "ProjectionExpression": "v"},
                                            b: {"Keys": [{"pk": {"S": "x"}}], "ProjectionExpression": "pk"}})
     assert got["Responses"] == {a: [{"v": {"S": "1"}}], b: []}
+
+
+def test_expression_attribute_values_without_an_expression(ddb, make_table):
+    name = make_table(range_type=None)
+    key = {"pk": {"S": "a"}}
+    ddb.put_item(TableName=name, Item={**key, "v": {"N": "1"}})
+    eav = {"ExpressionAttributeValues": {":v": {"N": "2"}}}
+    prefix = "ExpressionAttributeValues can only be specified when using expressions: "
+    cases = [
+        (ddb.put_item, dict(Item={**key, "v": {"N": "9"}}), "ConditionExpression is null"),
+        (ddb.delete_item, dict(Key=key), "ConditionExpression is null"),
+        (ddb.update_item, dict(Key=key, AttributeUpdates={"v": {"Value": {"N": "9"}}}),
+         "UpdateExpression and ConditionExpression are null"),
+        (ddb.scan, dict(ProjectionExpression="v"), "FilterExpression is null"),
+        (ddb.query, dict(KeyConditions={"pk": {"AttributeValueList": [{"S": "a"}], "ComparisonOperator": "EQ"}}),
+         "FilterExpression and KeyConditionExpression are null"),
+    ]
+    for fn, kw, tail in cases:
+        with pytest.raises(ClientError) as e:
+            fn(TableName=name, **kw, **eav)
+        assert error_of(e) == ("ValidationException", prefix + tail)
+    assert ddb.get_item(TableName=name, Key=key)["Item"] == {**key, "v": {"N": "1"}}

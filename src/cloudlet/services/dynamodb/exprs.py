@@ -54,17 +54,19 @@ def _java_set(names: list[str]) -> str:
     return "{" + ", ".join(names) + "}"
 
 
-def _check_mixing(req: dict) -> None:
+def _check_mixing(req: dict, value_exprs: tuple) -> None:
     exprs = [p for p in _EXPRESSIONS if req.get(p) is not None]
     legacy = [p for p in _NON_EXPRESSION if req.get(p) is not None]
     if exprs and legacy:
         raise validation("Can not use both expression and non-expression parameters in the same request: "
                          f"Non-expression parameters: {_java_set(legacy)} Expression parameters: {_java_set(exprs)}")
-    if not exprs:
-        if req.get("ExpressionAttributeNames") is not None:
-            raise validation("ExpressionAttributeNames can only be specified when using expressions")
-        if req.get("ExpressionAttributeValues") is not None:
-            raise validation("ExpressionAttributeValues can only be specified when using expressions")
+    if not exprs and req.get("ExpressionAttributeNames") is not None:
+        raise validation("ExpressionAttributeNames can only be specified when using expressions")
+    if req.get("ExpressionAttributeValues") is not None and all(req.get(p) is None for p in value_exprs):
+        # AWS names the operation's expressions that take values, e.g. 'UpdateExpression
+        # and ConditionExpression are null'.
+        null = " and ".join(value_exprs) + (" are null" if len(value_exprs) > 1 else " is null")
+        raise validation(f"ExpressionAttributeValues can only be specified when using expressions: {null}")
 
 
 def _top_names(ast, names) -> set:
@@ -94,7 +96,15 @@ def compile_request(req: dict, *, condition=False, update=False, projection=Fals
     when the request has none: never modify it."""
     if _PARAMETERS.isdisjoint(req):
         return _NONE_UPDATE if update else _NONE
-    _check_mixing(req)
+    if key_condition:
+        value_exprs = ("FilterExpression", "KeyConditionExpression")
+    elif filter:
+        value_exprs = ("FilterExpression",)
+    elif update:
+        value_exprs = ("UpdateExpression", "ConditionExpression")
+    else:
+        value_exprs = ("ConditionExpression",)
+    _check_mixing(req, value_exprs)
     names = req.get("ExpressionAttributeNames")
     values = req.get("ExpressionAttributeValues")
     if values is not None:
