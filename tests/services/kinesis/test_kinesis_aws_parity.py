@@ -98,3 +98,17 @@ def test_list_shards_refuses_a_stream_that_is_not_active_or_updating(k, srv, acc
                                                      "DELETING")
     assert error_of(k.list_shards, NextToken=page["NextToken"])[0] == "ResourceInUseException"
     assert k.describe_stream_summary(StreamName="ls")["StreamDescriptionSummary"]["StreamStatus"] == "DELETING"
+
+
+def test_create_stream_without_shard_count_has_four_shards(k, srv):
+    # LocalStack's AWS-validated test_create_stream_without_shard_count: CreateStream with
+    # only a StreamName succeeds, and the stream has 4 shards over the whole hash key range
+    k.create_stream(StreamName="nocount")
+    settle(srv)
+    d = k.describe_stream(StreamName="nocount")["StreamDescription"]
+    shards = d["Shards"]
+    assert [s["ShardId"] for s in shards] == [f"shardId-00000000000{i}" for i in range(4)]
+    assert shards[0]["HashKeyRange"]["StartingHashKey"] == "0"
+    assert shards[-1]["HashKeyRange"]["EndingHashKey"] == str((1 << 128) - 1)
+    assert d["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
+    assert k.describe_limits()["OpenShardCount"] == 4

@@ -12,6 +12,7 @@ from cloudlet.services.kinesis.service import service
 from cloudlet.services.kinesis.tags_policies import check_tags
 
 COMMITMENT_MIN_SECONDS = 24 * 3600
+DEFAULT_SHARD_COUNT = 4
 
 
 def _mode(req: dict) -> str:
@@ -28,7 +29,10 @@ def create_stream(ctx: RequestContext, req: dict) -> dict:
     r = rt(ctx)
     now = ctx.clock.now()
     if mode == "PROVISIONED" and count is None:
-        raise errors.InvalidArgument("ShardCount is required for streams with the PROVISIONED capacity mode.")
+        # ShardCount is optional: a CreateStream naming only the stream gives it 4 shards
+        # (LocalStack's AWS-validated test_create_stream_without_shard_count; kinesis-mock,
+        # which LocalStack runs, also keeps the PROVISIONED mode then)
+        count = DEFAULT_SHARD_COUNT
     if mode == "ON_DEMAND":
         if count is not None:
             raise errors.InvalidArgument("ShardCount cannot be specified for streams with the ON_DEMAND capacity mode.")
