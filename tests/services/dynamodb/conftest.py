@@ -23,6 +23,14 @@ def ddb(client_factory):
 
 
 @pytest.fixture
+def ddb_raw(server):
+    """A client that sends what it is given (no client-side parameter validation)."""
+    return boto3.client("dynamodb", endpoint_url=server.url, region_name=REGION, aws_access_key_id="test",
+                        aws_secret_access_key="test",
+                        config=Config(retries={"max_attempts": 0}, parameter_validation=False))
+
+
+@pytest.fixture
 def ddbr(server):
     return resource_for(server.url)
 

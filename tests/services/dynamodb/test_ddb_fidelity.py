@@ -133,3 +133,40 @@ def test_expression_attribute_values_without_an_expression(ddb, make_table):
             fn(TableName=name, **kw, **eav)
         assert error_of(e) == ("ValidationException", prefix + tail)
     assert ddb.get_item(TableName=name, Key=key)["Item"] == {**key, "v": {"N": "1"}}
+
+
+def test_enum_values_are_listed_in_aws_order(ddb_raw, make_table):
+    name = make_table()
+    key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+    ddb_raw.put_item(TableName=name, Item=key)
+    cases = [
+        (ddb_raw.put_item, dict(Item={**key, "v": {"S": "x"}}, ReturnValues="INVALID"), "returnValues",
+         "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"),
+        (ddb_raw.query, dict(KeyConditionExpression="pk = :v", ExpressionAttributeValues={":v": {"S": "a"}},
+                             Select="INVALID"), "select",
+         "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"),
+        (ddb_raw.scan, dict(ScanFilter={"v": {"ComparisonOperator": "INVALID"}}), "scanFilter.v.member.comparisonOperator",
+         "[IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, BEGINS_WITH, GE, CONTAINS]"),
+    ]
+    for fn, kw, path, values in cases:
+        with pytest.raises(ClientError) as e:
+            fn(TableName=name, **kw)
+        assert error_of(e) == ("ValidationException", f"1 validation error detected: Value 'INVALID' at '{path}' "
+                               f"failed to satisfy constraint: Member must satisfy enum value set: {values}")
+    with pytest.raises(ClientError) as e:
+        ddb_raw.create_table(TableName=f"t-{uuid.uuid4().hex[:10]}", BillingMode="PAY_PER_REQUEST",
+                             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "BOOL"}])
+    assert error_of(e)[1] == ("1 validation error detected: Value 'BOOL' at 'attributeDefinitions.1.member.attributeType' "
+                              "failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]")
+    assert ddb_raw.scan(TableName=name)["Items"] == [key]
+
+
+def test_empty_request_items(ddb_raw):
+    with pytest.raises(ClientError) as e:
+        ddb_raw.batch_write_item(RequestItems={})
+    assert error_of(e) == ("ValidationException", "The requestItems parameter is required for BatchWriteItem")
+    with pytest.raises(ClientError) as e:
+        ddb_raw.batch_get_item(RequestItems={})
+    assert error_of(e) == ("ValidationException", "1 validation error detected: Value at 'RequestItems' failed to "
+                           "satisfy constraint: Member must have length greater than or equal to 1")

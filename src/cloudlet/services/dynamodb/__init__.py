@@ -8,6 +8,7 @@ background. Importing this package registers every handler on ``service``.
 
 from cloudlet.services.dynamodb.service import service
 from cloudlet.services.dynamodb import background as _background
+from cloudlet.services.dynamodb.validation import validation_error as _validation_error
 from cloudlet.services.dynamodb import (  # noqa: F401  (importing registers the handlers)
     batch,
     items,
@@ -34,5 +35,6 @@ def _reset(app) -> None:
 service.startup.append(_startup)
 service.shutdown.append(_shutdown)
 service.on_reset.append(_reset)
+service.validation_error = _validation_error
 
 __all__ = ["service"]

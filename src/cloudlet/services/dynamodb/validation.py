@@ -1,0 +1,48 @@
+"""The model validator's violations as DynamoDB words them.
+
+AWS lists an enum's values in its own (Java set) order, not the model's, and
+answers an empty BatchWriteItem/BatchGetItem RequestItems with its own text.
+Only the orders seen in AWS responses are listed; the rest keep the model's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cloudlet.protocol.errors import ServiceError, ValidationException
+from cloudlet.protocol.validate import Violation, validation_message
+
+_PREFIX = "Member must satisfy enum value set: "
+
+
+def _enum(model_order: list[str], aws_order: list[str]) -> tuple[str, str]:
+    assert sorted(model_order) == sorted(aws_order)
+    return _PREFIX + f"[{', '.join(model_order)}]", _PREFIX + f"[{', '.join(aws_order)}]"
+
+
+_ENUM_TEXT = dict([
+    _enum(["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
+          ["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"]),
+    _enum(["ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"],
+          ["SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"]),
+    _enum(["S", "N", "B"], ["B", "N", "S"]),
+    _enum(["EQ", "NE", "IN", "LE", "LT", "GE", "GT", "BETWEEN", "NOT_NULL", "NULL", "CONTAINS", "NOT_CONTAINS",
+           "BEGINS_WITH"],
+          ["IN", "NULL", "BETWEEN", "LT", "NOT_CONTAINS", "EQ", "GT", "NOT_NULL", "NE", "LE", "BEGINS_WITH", "GE",
+           "CONTAINS"]),
+    _enum(["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"],
+          ["OLD_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES", "NEW_IMAGE"]),
+])
+
+
+def validation_error(operation: str, violations: list[Violation]) -> ServiceError:
+    if operation == "BatchWriteItem" and any(v.path == "requestItems" and v.kind == "length" and not v.value
+                                              for v in violations):
+        return ValidationException(message="The requestItems parameter is required for BatchWriteItem")
+    if operation == "BatchGetItem" and any(v.path == "requestItems" and v.kind == "length" and not v.value
+                                            for v in violations):
+        return ValidationException(message="1 validation error detected: Value at 'RequestItems' failed to satisfy "
+                                           "constraint: Member must have length greater than or equal to 1")
+    violations = [replace(v, constraint=_ENUM_TEXT.get(v.constraint, v.constraint)) if v.kind == "enum" else v
+                  for v in violations]
+    return ValidationException(message=validation_message(violations))
