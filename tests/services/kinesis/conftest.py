@@ -110,6 +110,13 @@ def settle(server) -> None:
     server.advance_clock(SLOW_TRANSITION + 1)
 
 
+def make_slow_stream(client, server, name: str, shards: int = 1, **kw) -> dict:
+    """``make_stream`` on a slow server: create, end CREATING, describe."""
+    client.create_stream(StreamName=name, ShardCount=shards, **kw)
+    settle(server)
+    return wait_active(client, name)
+
+
 def wait_gone(call, timeout: float = 10.0, **kwargs) -> None:
     """Call ``call(**kwargs)`` until it answers ResourceNotFoundException."""
     deadline = time.monotonic() + timeout
@@ -123,6 +130,19 @@ def wait_gone(call, timeout: float = 10.0, **kwargs) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{kwargs} still there")
         time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def slow_server():
+    """A server of the module's own whose transitions end when the test calls ``settle``."""
+    srv = slow_server_process()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def slow(slow_server, account):
+    return make_client("kinesis", slow_server.url, access_key=account)
 
 
 @pytest.fixture(scope="module")

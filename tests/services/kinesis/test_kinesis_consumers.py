@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import make_client
 from tests.services.kinesis.conftest import (
-    error_of, make_stream, new_account, server_now, settle, slow_server_process, wait_consumer, wait_status,
+    error_of, make_stream, new_account, server_now, settle, wait_consumer, wait_status,
 )
 
 S0 = "shardId-000000000000"
@@ -24,18 +24,6 @@ def _consumer(client, stream_arn, name="c1"):
     c = client.register_stream_consumer(StreamARN=stream_arn, ConsumerName=name)["Consumer"]
     wait_consumer(client, c["ConsumerARN"])
     return c["ConsumerARN"]
-
-
-@pytest.fixture(scope="module")
-def slow_server():
-    srv = slow_server_process()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def slow(slow_server, account):
-    return make_client("kinesis", slow_server.url, access_key=account)
 
 
 def _slow_stream(client, server, name: str) -> str:
