@@ -10,7 +10,9 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.conftest import make_client
-from tests.services.kinesis.conftest import error_of, make_stream, server_now, wait_status
+from tests.services.kinesis.conftest import (
+    error_of, make_slow_stream, make_stream, server_now, settle, wait_status,
+)
 
 MAX_HASH = (1 << 128) - 1
 HALF = 1 << 127
@@ -24,14 +26,17 @@ def sid(i: int) -> str:
     return f"shardId-{i:012d}"
 
 
-def test_split_lineage_and_list_shards_filters(kinesis, server):
-    make_stream(kinesis, "sp", 1)
+def test_split_lineage_and_list_shards_filters(slow, slow_server):
+    # UPDATING lasts until settle(), so "still UPDATING, writes go to the parent" is a fact
+    kinesis, server = slow, slow_server
+    make_slow_stream(kinesis, server, "sp", 1)
     time.sleep(1.05)  # boto3 sends whole seconds
     before = datetime.fromtimestamp(server_now(server), timezone.utc)
     kinesis.split_shard(StreamName="sp", ShardToSplit="shardId-000000000000", NewStartingHashKey=str(HALF))
     # until the split is done the stream is UPDATING and the old shard still takes writes
     assert kinesis.describe_stream_summary(StreamName="sp")["StreamDescriptionSummary"]["StreamStatus"] == "UPDATING"
     assert kinesis.put_record(StreamName="sp", Data=b"x", PartitionKey="a")["ShardId"] == sid(0)
+    settle(server)
     wait_status(kinesis, "sp")
     shards = kinesis.list_shards(StreamName="sp")["Shards"]
     assert ids(shards) == [sid(0), sid(1), sid(2)]
@@ -97,8 +102,9 @@ def test_list_shards_token_expires(own_server):
     assert error_of(k.list_shards, NextToken=token)[0] == "ExpiredNextTokenException"
 
 
-def test_split_errors_change_nothing(kinesis, account):
-    make_stream(kinesis, "se", 3)
+def test_split_errors_change_nothing(slow, slow_server, account):
+    kinesis = slow  # UPDATING lasts until settle(): the second split meets it for sure
+    make_slow_stream(kinesis, slow_server, "se", 3)
     before = kinesis.list_shards(StreamName="se")["Shards"]
     code, msg = error_of(kinesis.split_shard, StreamName="se", ShardToSplit="shard-0", NewStartingHashKey="1")
     assert (code, msg) == ("InvalidArgumentException",
@@ -120,6 +126,7 @@ def test_split_errors_change_nothing(kinesis, account):
     code, msg = error_of(kinesis.split_shard, StreamName="se", ShardToSplit="shard-1", NewStartingHashKey="200000000")
     assert (code, msg) == ("ResourceInUseException", f"Stream se under account {account} not ACTIVE, instead in "
                                                      "state UPDATING")
+    settle(slow_server)
     wait_status(kinesis, "se")
     assert len(kinesis.list_shards(StreamName="se")["Shards"]) == 5
     code, _ = error_of(kinesis.split_shard, StreamName="se", ShardToSplit="shard-0", NewStartingHashKey="5")
