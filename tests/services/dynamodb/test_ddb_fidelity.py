@@ -170,3 +170,82 @@ def test_empty_request_items(ddb_raw):
         ddb_raw.batch_get_item(RequestItems={})
     assert error_of(e) == ("ValidationException", "1 validation error detected: Value at 'RequestItems' failed to "
                            "satisfy constraint: Member must have length greater than or equal to 1")
+
+
+def _index_table(ddb, make_table):
+    """pk/sk table; attribute 'ik' keys both an LSI (lsi1) and a GSI (gsi1), 'bk' (B) a GSI."""
+    return make_table(
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"},
+                              {"AttributeName": "ik", "AttributeType": "S"}, {"AttributeName": "bk", "AttributeType": "B"}],
+        LocalSecondaryIndexes=[{"IndexName": "lsi1", "Projection": {"ProjectionType": "ALL"},
+                                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                              {"AttributeName": "ik", "KeyType": "RANGE"}]}],
+        GlobalSecondaryIndexes=[{"IndexName": "gsi1", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "ik", "KeyType": "HASH"}]},
+                                {"IndexName": "gsib", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "bk", "KeyType": "HASH"}]}])
+
+
+def _cancelled(ddb, items):
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(TransactItems=items)
+    assert e.value.response["Error"]["Code"] == "TransactionCanceledException"
+    reasons = e.value.response["CancellationReasons"]
+    codes = ", ".join(r["Code"] for r in reasons)
+    assert e.value.response["Error"]["Message"] == \
+        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]"
+    return [(r["Code"], r.get("Message")) for r in reasons]
+
+
+def test_transaction_key_of_the_wrong_type_cancels_with_a_validation_error(ddb, make_table):
+    name = _index_table(ddb, make_table)
+    key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+    ddb.put_item(TableName=name, Item={**key, "v": {"N": "1"}})
+    put_new = {"Put": {"TableName": name, "Item": {"pk": {"S": "new"}, "sk": {"S": "1"}}}}
+    mismatch = "The provided key element does not match the schema"
+    index_type = "One or more parameter values were invalid: Type mismatch for Index Key ik Expected: S Actual: N IndexName: gsi1"
+    cases = [
+        ({"Put": {"TableName": name, "Item": {"pk": {"N": "5"}, "sk": {"S": "1"}}}},
+         "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N"),
+        ({"Put": {"TableName": name, "Item": {"pk": {"L": [{"S": "x"}]}, "sk": {"S": "1"}}}},
+         "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: L"),
+        ({"Put": {"TableName": name, "Item": {**key, "ik": {"N": "5"}}}}, index_type),
+        ({"Update": {"TableName": name, "Key": key, "UpdateExpression": "SET ik = :v",
+                     "ExpressionAttributeValues": {":v": {"N": "5"}}}}, index_type),
+        ({"Update": {"TableName": name, "Key": {**key, "pk": {"N": "5"}}, "UpdateExpression": "SET v = :v",
+                     "ExpressionAttributeValues": {":v": {"N": "5"}}}}, mismatch),
+        ({"Delete": {"TableName": name, "Key": {**key, "pk": {"L": [{"S": "x"}]}}}}, mismatch),
+        ({"ConditionCheck": {"TableName": name, "Key": {**key, "pk": {"N": "5"}},
+                             "ConditionExpression": "attribute_not_exists(pk)"}}, mismatch),
+    ]
+    for action, text in cases:
+        assert _cancelled(ddb, [put_new, action]) == [("None", None), ("ValidationError", text)]
+    with pytest.raises(ClientError) as e:
+        ddb.transact_get_items(TransactItems=[{"Get": {"TableName": name, "Key": key}},
+                                              {"Get": {"TableName": name, "Key": {"pk": {"S": "a"}}}}])
+    assert e.value.response["CancellationReasons"] == [{"Code": "None"}, {"Code": "ValidationError", "Message": mismatch}]
+    assert ddb.scan(TableName=name)["Items"] == [{**key, "v": {"N": "1"}}]
+
+
+def test_empty_index_key_set_by_an_update(ddb, make_table):
+    name = _index_table(ddb, make_table)
+    key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+    ddb.put_item(TableName=name, Item={**key, "ik": {"S": "x"}})
+    text = ("One or more parameter values are not valid. The update expression attempted to update a secondary index "
+            "key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty {} value.")
+    for attr, value, kind in (("ik", {"S": ""}, "string"), ("bk", {"B": b""}, "binary")):
+        update = dict(Key=key, UpdateExpression=f"SET {attr} = :v", ExpressionAttributeValues={":v": value})
+        with pytest.raises(ClientError) as e:
+            ddb.update_item(TableName=name, **update)
+        assert error_of(e) == ("ValidationException", text.format(kind))
+        with pytest.raises(ClientError) as e:
+            ddb.transact_write_items(TransactItems=[{"Update": {"TableName": name, **update}}])
+        assert error_of(e) == ("ValidationException", text.format(kind))
+    # a PutItem names the index (gsi1 before lsi1, by name) and the attribute
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName=name, Item={**key, "ik": {"S": ""}})
+    assert error_of(e) == ("ValidationException",
+                           "One or more parameter values are not valid. A value specified for a secondary index key is "
+                           "not supported. The AttributeValue for a key attribute cannot contain an empty string value. "
+                           "IndexName: gsi1, IndexKey: ik")
+    assert ddb.get_item(TableName=name, Key=key)["Item"] == {**key, "ik": {"S": "x"}}

@@ -103,7 +103,7 @@ def apply_update(target: Target, compiled: E.Compiled, key: dict, old: dict | No
         if name not in new:
             new[name] = key[name]
     if schema.indexes:
-        schema.check_index_keys(new)
+        schema.check_index_keys(new, update=True)
     size = V.item_size(new)
     if size > V.MAX_ITEM_SIZE:
         raise validation("Item size to update has exceeded the maximum allowed size")

@@ -178,9 +178,9 @@ class Schema:
     def extract_key(self, item: dict) -> dict:
         return {n: item[n] for n in self.key_names}
 
-    def check_index_keys(self, item: dict) -> None:
+    def check_index_keys(self, item: dict, update: bool = False) -> None:
         """Index key attributes present in an item must have the index's types
-        and be non-empty (AWS rejects the write)."""
+        and be non-empty (AWS rejects the write; an update gets its own text)."""
         for index in self.indexes.values():
             for name, type_ in ((index.hash_name, index.hash_type), (index.range_name, index.range_type)):
                 if name is None or name in self.key_names:
@@ -193,6 +193,11 @@ class Schema:
                     raise invalid(f"Type mismatch for Index Key {name} Expected: {type_} Actual: {actual} IndexName: {index.name}")
                 if actual in ("S", "B") and len(value[actual]) == 0:
                     kind = "string" if actual == "S" else "binary"
+                    if update:
+                        raise validation(
+                            "One or more parameter values are not valid. The update expression attempted to update "
+                            "a secondary index key to a value that is not supported. The AttributeValue for a key "
+                            f"attribute cannot contain an empty {kind} value.")
                     raise validation(
                         "One or more parameter values are not valid. A value specified for a secondary index key "
                         f"is not supported. The AttributeValue for a key attribute cannot contain an empty {kind} "
@@ -244,6 +249,8 @@ def compile_schema(record: dict) -> Schema:
                 ix["IndexName"], kind, ih, types[ih], ir, types.get(ir) if ir else None,
                 proj.get("ProjectionType") or "ALL", tuple(proj.get("NonKeyAttributes") or ()),
                 ix.get("IndexStatus", "ACTIVE"), tuple(names))
+    # by name: an item that breaks several indexes is refused naming the first (as AWS does)
+    schema.indexes = dict(sorted(schema.indexes.items()))
     schema.lsis = tuple(ix for ix in schema.indexes.values() if ix.kind == "lsi")
     ttl = record.get("TimeToLive") or {}
     if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):

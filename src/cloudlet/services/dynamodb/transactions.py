@@ -20,7 +20,7 @@ from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb import capacity as C
 from cloudlet.services.dynamodb import exprs as E
 from cloudlet.services.dynamodb import store as S
-from cloudlet.services.dynamodb.errors import resource_not_found, validation
+from cloudlet.services.dynamodb.errors import INVALID, KEY_SCHEMA_MISMATCH, resource_not_found, validation
 from cloudlet.services.dynamodb.errors import COLLECTION_SIZE_EXCEEDED, ItemCollectionSizeLimitExceeded
 from cloudlet.services.dynamodb.items import (
     ConditionFailed, Target, apply_update, check_condition, check_return_values, item_collection_metrics,
@@ -35,6 +35,20 @@ MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
 
 def _table(ctx, tx, name: str) -> Target:
     return open_table(ctx, tx, name, missing=lambda: resource_not_found("Requested resource not found"))
+
+
+def _cancels(err: ServiceError) -> bool:
+    """A key of the wrong type (table or index key) cancels the transaction with
+    a ValidationError reason; other malformed input fails the whole request."""
+    return err.code == "ValidationException" and (
+        err.message == KEY_SCHEMA_MISMATCH or err.message.startswith(INVALID + "Type mismatch for "))
+
+
+def _cancel(reasons: list) -> ServiceError:
+    codes = ", ".join(r["Code"] for r in reasons)
+    return ServiceError("TransactionCanceledException",
+                        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+                        CancellationReasons=reasons)
 
 
 def _request_hash(req: dict) -> str:
@@ -97,22 +111,33 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
         for kind, spec, c in compiled:
             target = _table(ctx, tx, spec["TableName"])
             schema = target.schema
-            if kind == "Put":
-                item, parts, size = new_item_for_put(target, spec["Item"])
-                key = schema.extract_key(item)
-            else:
-                key = schema.key_of_request(spec["Key"])
-                parts = schema.key_parts(key)
-                item, size = None, 0
+            try:
+                if kind == "Put":
+                    item, parts, size = new_item_for_put(target, spec["Item"])
+                    key = schema.extract_key(item)
+                else:
+                    key = schema.key_of_request(spec["Key"])
+                    parts = schema.key_parts(key)
+                    item, size = None, 0
+            except ServiceError as err:
+                if not _cancels(err):
+                    raise
+                plans.append([kind, spec, c, target, None, None, None, 0, err.message])
+                continue
             ident = (target.schema.id, parts)
             if ident in seen:
                 raise validation("Transaction request cannot include multiple operations on one item")
             seen.add(ident)
-            plans.append([kind, spec, c, target, key, parts, item, size])
+            plans.append([kind, spec, c, target, key, parts, item, size, None])
         reasons = []
         failed = False
         results = []
-        for kind, spec, c, target, key, parts, item, size in plans:
+        for kind, spec, c, target, key, parts, item, size, error in plans:
+            if error is not None:
+                failed = True
+                reasons.append({"Code": "ValidationError", "Message": error})
+                results.append(None)
+                continue
             old, old_size = S.get_item_sized(tx, ctx.account, ctx.region, target.schema, parts)
             try:
                 check_condition(c, old)
@@ -130,15 +155,20 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
             elif kind == "Delete":
                 new, new_size = None, 0
             elif kind == "Update":
-                new, new_size = apply_update(target, c, key, old)[:2]
+                try:
+                    new, new_size = apply_update(target, c, key, old)[:2]
+                except ServiceError as err:
+                    if not _cancels(err):
+                        raise
+                    failed = True
+                    reasons[-1] = {"Code": "ValidationError", "Message": err.message}
+                    results.append(None)
+                    continue
             else:
                 new, new_size = old, old_size
             results.append((old, old_size, new, new_size))
         if failed:
-            codes = ", ".join(r["Code"] for r in reasons)
-            raise ServiceError("TransactionCanceledException",
-                               f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
-                               CancellationReasons=reasons)
+            raise _cancel(reasons)
         total = sum(r[3] for r in results)
         if total > MAX_TRANSACTION_BYTES:
             raise validation("Transaction size has exceeded the maximum allowed size")
@@ -160,10 +190,7 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
                 # Raised inside the store transaction: every write so far is rolled back.
                 reasons = [{"Code": "None"} for _ in plans]
                 reasons[i] = {"Code": "ItemCollectionSizeLimitExceeded", "Message": COLLECTION_SIZE_EXCEEDED}
-                codes = ", ".join(r["Code"] for r in reasons)
-                raise ServiceError("TransactionCanceledException",
-                                   f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
-                                   CancellationReasons=reasons) from None
+                raise _cancel(reasons) from None
             meter.write_item(target.name, old_size, new_size, target.schema, old, new, transactional=True)
             if collection is not None and req.get("ReturnItemCollectionMetrics") == "SIZE":
                 metrics.setdefault(target.name, []).append(item_collection_metrics(target.schema, new or old, collection))
@@ -192,16 +219,26 @@ def transact_get_items(ctx: RequestContext, req: dict) -> dict:
     with ctx.store.transaction() as tx:
         seen = set()
         plans = []
+        reasons = []
         for a in actions:
             spec = a["Get"]
             target = _table(ctx, tx, spec["TableName"])
-            key = target.schema.key_of_request(spec["Key"])
+            try:
+                key = target.schema.key_of_request(spec["Key"])
+            except ServiceError as err:
+                if not _cancels(err):
+                    raise
+                reasons.append({"Code": "ValidationError", "Message": err.message})
+                continue
             parts = target.schema.key_parts(key)
             ident = (target.schema.id, parts)
             if ident in seen:
                 raise validation("Transaction request cannot include multiple operations on one item")
             seen.add(ident)
+            reasons.append({"Code": "None"})
             plans.append((target, parts))
+        if len(plans) != len(actions):
+            raise _cancel(reasons)
         for (target, parts), c in zip(plans, compiled):
             item, size = S.get_item_sized(tx, ctx.account, ctx.region, target.schema, parts)
             meter.read_item(target.name, size, True, transactional=True)
