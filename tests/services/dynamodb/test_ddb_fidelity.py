@@ -249,3 +249,19 @@ def test_empty_index_key_set_by_an_update(ddb, make_table):
                            "not supported. The AttributeValue for a key attribute cannot contain an empty string value. "
                            "IndexName: gsi1, IndexKey: ik")
     assert ddb.get_item(TableName=name, Key=key)["Item"] == {**key, "ik": {"S": "x"}}
+
+
+def test_list_values_are_quoted_in_validation_errors(ddb_raw, make_table):
+    name = make_table(range_type=None)
+    for fn in (ddb_raw.transact_write_items, ddb_raw.transact_get_items):
+        with pytest.raises(ClientError) as e:
+            fn(TransactItems=[])
+        assert error_of(e) == ("ValidationException", "1 validation error detected: Value '[]' at 'transactItems' "
+                               "failed to satisfy constraint: Member must have length greater than or equal to 1")
+    with pytest.raises(ClientError) as e:
+        ddb_raw.transact_write_items(TransactItems=[{"Put": {"TableName": name, "Item": {"pk": {"S": f"k{i}"}}}}
+                                                    for i in range(101)])
+    msg = error_of(e)[1]
+    assert msg.startswith("1 validation error detected: Value '[") and msg.endswith(
+        "]' at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100")
+    assert ddb_raw.scan(TableName=name)["Count"] == 0

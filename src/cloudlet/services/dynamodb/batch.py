@@ -7,7 +7,7 @@ limit of BatchGetItem, as AWS does).
 
 from __future__ import annotations
 
-from cloudlet.protocol.validate import Violation, validation_message
+from cloudlet.protocol.validate import Violation
 from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb import capacity as C
 from cloudlet.services.dynamodb import exprs as E
@@ -16,6 +16,7 @@ from cloudlet.services.dynamodb import values as V
 from cloudlet.services.dynamodb.errors import resource_not_found, validation
 from cloudlet.services.dynamodb.items import Target, item_collection_metrics, new_item_for_put, open_table
 from cloudlet.services.dynamodb.service import service
+from cloudlet.services.dynamodb.validation import message
 
 MAX_GET_KEYS = 100
 MAX_WRITES = 25
@@ -85,10 +86,10 @@ def batch_write_item(ctx: RequestContext, req: dict) -> dict:
     request_items = req["RequestItems"]
     total = sum(len(v) for v in request_items.values())
     if total > MAX_WRITES:
-        raise validation(validation_message([Violation(
+        raise validation(message([Violation(
             "requestItems", "RequestItems", "length",
             "Map value must satisfy constraint: [Member must have length less than or equal to 25, "
-            "Member must have length greater than or equal to 1]", "{...}")]))
+            "Member must have length greater than or equal to 1]", request_items)]))
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
     metrics: dict[str, list] = {}
     want_metrics = req.get("ReturnItemCollectionMetrics") == "SIZE"

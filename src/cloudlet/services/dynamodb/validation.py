@@ -1,6 +1,7 @@
 """The model validator's violations as DynamoDB words them.
 
-AWS lists an enum's values in its own (Java set) order, not the model's, and
+AWS lists an enum's values in its own (Java set) order, not the model's,
+quotes a list or map value like a scalar ("Value '[]' at 'transactItems'"), and
 answers an empty BatchWriteItem/BatchGetItem RequestItems with its own text.
 Only the orders seen in AWS responses are listed; the rest keep the model's.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cloudlet.protocol.errors import ServiceError, ValidationException
-from cloudlet.protocol.validate import Violation, validation_message
+from cloudlet.protocol.validate import Violation, format_value
 
 _PREFIX = "Member must satisfy enum value set: "
 
@@ -45,4 +46,17 @@ def validation_error(operation: str, violations: list[Violation]) -> ServiceErro
                                            "constraint: Member must have length greater than or equal to 1")
     violations = [replace(v, constraint=_ENUM_TEXT.get(v.constraint, v.constraint)) if v.kind == "enum" else v
                   for v in violations]
-    return ValidationException(message=validation_message(violations))
+    return ValidationException(message=message(violations))
+
+
+def _value(v: Violation) -> str:
+    if v.kind == "required":
+        return "null"
+    text = format_value(v.value)
+    return f"'{text}'" if isinstance(v.value, (list, tuple, dict)) else text
+
+
+def message(violations: list[Violation]) -> str:
+    n = len(violations)
+    return f"{n} validation error{'s' if n != 1 else ''} detected: " + "; ".join(
+        f"Value {_value(v)} at '{v.path}' failed to satisfy constraint: {v.constraint}" for v in violations)
