@@ -265,3 +265,19 @@ def test_list_values_are_quoted_in_validation_errors(ddb_raw, make_table):
     assert msg.startswith("1 validation error detected: Value '[") and msg.endswith(
         "]' at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100")
     assert ddb_raw.scan(TableName=name)["Count"] == 0
+
+
+@pytest.mark.parametrize("literal, cost", [("3.14159", 5), ("123456", 4), ("100.5", 4), ("1.5", 3), ("1.200", 3),
+                                           ("0", 1), ("-0", 1), ("-42", 3), ("1E125", 2), ("0.0000001", 2)])
+def test_number_byte_cost_at_the_item_size_limit(ddb, make_table, literal, cost):
+    name = make_table(range_type=None)
+
+    def item(pk, total):
+        pad = total - len("pk") - len(pk) - len("n") - cost - len("p")
+        return {"pk": {"S": pk}, "n": {"N": literal}, "p": {"S": "x" * pad}}
+
+    ddb.put_item(TableName=name, Item=item("at", 409_600))
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName=name, Item=item("ov", 409_601))
+    assert error_of(e) == ("ValidationException", "Item size has exceeded the maximum allowed size")
+    assert [i["pk"]["S"] for i in ddb.scan(TableName=name, ProjectionExpression="pk")["Items"]] == ["at"]

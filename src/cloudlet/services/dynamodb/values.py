@@ -193,8 +193,21 @@ def value_size(value: dict) -> int:
 
 
 def _number_size(text: str) -> int:
-    digits = text.lstrip("-").replace(".", "").strip("0") or "0"
-    return (len(digits) + 1) // 2 + 1 + (1 if text.startswith("-") else 0)
+    """1 + ceil(integer digits / 2) + ceil(fraction digits / 2) + 1 if negative,
+    on the canonical text with non-significant zeros trimmed; zero is 1 byte.
+    (Measured against AWS: 3.14159 is 5 bytes, 123456 is 4.)"""
+    neg = 1 if text[0] == "-" else 0
+    if "." not in text:
+        digits = text[neg:].rstrip("0")
+        return 1 + (len(digits) + 1) // 2 + neg if digits else 1
+    whole, frac = text[neg:].split(".", 1)
+    whole = whole.lstrip("0")
+    frac = frac.rstrip("0")
+    if not whole:
+        frac = frac.lstrip("0")
+        if not frac:
+            return 1
+    return 1 + (len(whole) + 1) // 2 + (len(frac) + 1) // 2 + neg
 
 
 def item_size(item: dict | None) -> int:
