@@ -97,8 +97,9 @@ def read_all(client, name: str, shard_id: str, kind: str = "TRIM_HORIZON", **kw)
 
 # Transitions on a "slow" server last until the test moves its clock: "not ACTIVE yet" and
 # "ACTIVE now" are then facts, not races with the wall clock (on the shared server a
-# transition ends 0.5 s after it starts, however loaded the machine is).
-SLOW_TRANSITION = 600
+# transition ends 0.5 s after it starts, however loaded the machine is). Under the 300 s that
+# iterators and subscriptions live, so one settle() leaves them valid.
+SLOW_TRANSITION = 200
 
 
 def slow_server_process() -> ServerProcess:

@@ -161,9 +161,12 @@ def test_subscribe_positions_and_takeover(kinesis, account):
     assert code == "ResourceNotFoundException"
 
 
-def test_subscription_sees_shard_end_and_children(kinesis):
-    make_stream(kinesis, "split", 1)
-    carn = _consumer(kinesis, _arn(kinesis, "split"))
+def test_subscription_sees_shard_end_and_children(slow, slow_server):
+    # the split's UPDATING lasts until settle(): the put after it goes to the parent for sure
+    kinesis = slow
+    arn = _slow_stream(kinesis, slow_server, "split")
+    carn = kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="c1")["Consumer"]["ConsumerARN"]
+    settle(slow_server)
     kinesis.put_record(StreamName="split", Data=b"a", PartitionKey="k")
     resp = kinesis.subscribe_to_shard(ConsumerARN=carn, ShardId=S0, StartingPosition={"Type": "TRIM_HORIZON"})
     events: queue.Queue = queue.Queue()
@@ -172,6 +175,7 @@ def test_subscription_sees_shard_end_and_children(kinesis):
     assert [r["Data"] for r in first["Records"]] == [b"a"]
     kinesis.split_shard(StreamName="split", ShardToSplit=S0, NewStartingHashKey=str(1 << 127))
     kinesis.put_record(StreamName="split", Data=b"b", PartitionKey="k")  # still to the parent while UPDATING
+    settle(slow_server)
     got = []
     while True:
         kind, _, event = events.get(timeout=10)
