@@ -281,3 +281,28 @@ def test_number_byte_cost_at_the_item_size_limit(ddb, make_table, literal, cost)
         ddb.put_item(TableName=name, Item=item("ov", 409_601))
     assert error_of(e) == ("ValidationException", "Item size has exceeded the maximum allowed size")
     assert [i["pk"]["S"] for i in ddb.scan(TableName=name, ProjectionExpression="pk")["Items"]] == ["at"]
+
+
+def test_transaction_item_size_limit_by_action(ddb, make_table):
+    name = make_table(range_type=None)
+    ddb.put_item(TableName=name, Item={"pk": {"S": "old"}, "p": {"S": "small"}})
+    pad = 409_601 - len("pk") - len("old") - len("p")  # one byte over the limit
+    # a Put's size is known from the request: a plain ValidationException
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(TransactItems=[{"Put": {"TableName": name,
+                                                         "Item": {"pk": {"S": "old"}, "p": {"S": "x" * pad}}}}])
+    assert error_of(e) == ("ValidationException", "Item size has exceeded the maximum allowed size")
+    # an Update's depends on the stored item: the transaction is cancelled
+    for key in ("old", "new"):
+        with pytest.raises(ClientError) as e:
+            ddb.transact_write_items(TransactItems=[
+                {"ConditionCheck": {"TableName": name, "Key": {"pk": {"S": "old"}},
+                                    "ConditionExpression": "attribute_exists(pk)"}} if key == "new" else
+                {"Put": {"TableName": name, "Item": {"pk": {"S": "other"}}}},
+                {"Update": {"TableName": name, "Key": {"pk": {"S": key}}, "UpdateExpression": "SET p = :p",
+                            "ExpressionAttributeValues": {":p": {"S": "x" * pad}}}}])
+        assert e.value.response["Error"]["Code"] == "TransactionCanceledException"
+        assert e.value.response["CancellationReasons"] == [
+            {"Code": "None"},
+            {"Code": "ValidationError", "Message": "Item size to update has exceeded the maximum allowed size"}]
+    assert ddb.scan(TableName=name)["Items"] == [{"pk": {"S": "old"}, "p": {"S": "small"}}]

@@ -62,6 +62,9 @@ def resolve_name(ctx: RequestContext, table_name: str) -> str:
 
 # ---------------------------------------------------------------- shared steps
 
+UPDATE_TOO_BIG = "Item size to update has exceeded the maximum allowed size"
+
+
 def check_return_values(value: str | None, allowed: tuple, op: str) -> str:
     value = value or "NONE"
     if value not in allowed:
@@ -106,7 +109,7 @@ def apply_update(target: Target, compiled: E.Compiled, key: dict, old: dict | No
         schema.check_index_keys(new, update=True)
     size = V.item_size(new)
     if size > V.MAX_ITEM_SIZE:
-        raise validation("Item size to update has exceeded the maximum allowed size")
+        raise validation(UPDATE_TOO_BIG)
     return new, size, upd_old, upd_new
 
 

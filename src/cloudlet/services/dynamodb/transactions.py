@@ -23,7 +23,7 @@ from cloudlet.services.dynamodb import store as S
 from cloudlet.services.dynamodb.errors import INVALID, KEY_SCHEMA_MISMATCH, resource_not_found, validation
 from cloudlet.services.dynamodb.errors import COLLECTION_SIZE_EXCEEDED, ItemCollectionSizeLimitExceeded
 from cloudlet.services.dynamodb.items import (
-    ConditionFailed, Target, apply_update, check_condition, check_return_values, item_collection_metrics,
+    UPDATE_TOO_BIG, ConditionFailed, Target, apply_update, check_condition, check_return_values, item_collection_metrics,
     new_item_for_put, open_table,
 )
 from cloudlet.services.dynamodb.service import service
@@ -38,10 +38,12 @@ def _table(ctx, tx, name: str) -> Target:
 
 
 def _cancels(err: ServiceError) -> bool:
-    """A key of the wrong type (table or index key) cancels the transaction with
-    a ValidationError reason; other malformed input fails the whole request."""
+    """A key of the wrong type (table or index key), or an Update whose result is
+    too big, cancels the transaction with a ValidationError reason; other
+    malformed input (a Put too big included) fails the whole request."""
     return err.code == "ValidationException" and (
-        err.message == KEY_SCHEMA_MISMATCH or err.message.startswith(INVALID + "Type mismatch for "))
+        err.message == KEY_SCHEMA_MISMATCH or err.message.startswith(INVALID + "Type mismatch for ")
+        or err.message == UPDATE_TOO_BIG)
 
 
 def _cancel(reasons: list) -> ServiceError:
