@@ -112,3 +112,34 @@ def test_create_stream_without_shard_count_has_four_shards(k, srv):
     assert shards[-1]["HashKeyRange"]["EndingHashKey"] == str((1 << 128) - 1)
     assert d["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
     assert k.describe_limits()["OpenShardCount"] == 4
+
+
+def _register(k, srv, arn: str, names) -> None:
+    for i, name in enumerate(names, 1):
+        k.register_stream_consumer(StreamARN=arn, ConsumerName=name)
+        if i % 5 == 0:
+            settle(srv)  # at most 5 consumers may be CREATING at once
+
+
+def test_on_demand_advantage_streams_take_50_consumers(k, srv):
+    # RegisterStreamConsumer (API reference): "With On-demand Advantage streams, you can register
+    # up to 50 consumers per stream ... With On-demand Standard and Provisioned streams, ... up
+    # to 20". On-demand Advantage is the account-level billing commitment.
+    k.create_stream(StreamName="prov", ShardCount=1)
+    k.create_stream(StreamName="std", StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    settle(srv)
+    arns = {n: k.describe_stream_summary(StreamName=n)["StreamDescriptionSummary"]["StreamARN"]
+            for n in ("prov", "std")}
+    _register(k, srv, arns["std"], [f"c{i}" for i in range(20)])
+    code, _ = error_of(k.register_stream_consumer, StreamARN=arns["std"], ConsumerName="c20")
+    assert code == "LimitExceededException"  # On-demand Standard: 20
+    k.update_account_settings(MinimumThroughputBillingCommitment={"Status": "ENABLED"})
+    _register(k, srv, arns["std"], [f"c{i}" for i in range(20, 50)])
+    code, _ = error_of(k.register_stream_consumer, StreamARN=arns["std"], ConsumerName="c50")
+    assert code == "LimitExceededException"
+    assert len(k.list_stream_consumers(StreamARN=arns["std"], MaxResults=100)["Consumers"]) == 50
+    # provisioned streams keep the limit of 20 in Advantage mode too
+    _register(k, srv, arns["prov"], [f"p{i}" for i in range(20)])
+    code, _ = error_of(k.register_stream_consumer, StreamARN=arns["prov"], ConsumerName="p20")
+    assert code == "LimitExceededException"
+    assert len(k.list_stream_consumers(StreamARN=arns["prov"])["Consumers"]) == 20

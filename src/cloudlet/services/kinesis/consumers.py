@@ -67,6 +67,12 @@ def _find(tx, ctx: RequestContext, req: dict) -> tuple[Ref, dict, dict]:
     return ref, stream, consumer
 
 
+def _advantage(settings: dict, now: float) -> bool:
+    """Whether the account is in On-demand Advantage mode (its billing commitment is on)."""
+    status = settings["commitment"]
+    return status == "ENABLED" or (status == "ENABLED_UNTIL_EARLIEST_ALLOWED_END" and now < settings["earliest_end"])
+
+
 @service.operation("RegisterStreamConsumer")
 def register_stream_consumer(ctx: RequestContext, req: dict) -> dict:
     from cloudlet.services.kinesis.tags_policies import check_tags
@@ -84,7 +90,13 @@ def register_stream_consumer(ctx: RequestContext, req: dict) -> dict:
         if any(c["name"] == name for c in consumers):
             raise errors.ResourceInUse(f"Consumer {name} under stream {ref.name} and account {ref.account} "
                                        "already exists.")
-        if len(consumers) >= models.MAX_CONSUMERS:
+        limit = models.MAX_CONSUMERS
+        if stream["mode"] == "ON_DEMAND" and _advantage(store.load_settings(tx, ref.account, ref.region), now):
+            # "With On-demand Advantage streams, you can register up to 50 consumers per stream ...
+            # With On-demand Standard and Provisioned streams, ... up to 20" (RegisterStreamConsumer,
+            # API reference); On-demand Advantage is the account's MinimumThroughputBillingCommitment
+            limit = models.MAX_CONSUMERS_ADVANTAGE
+        if len(consumers) >= limit:
             raise errors.LimitExceeded(f"Stream {ref.name} under account {ref.account} already has "
                                        f"{len(consumers)} registered consumers, the maximum allowed.")
         if sum(1 for c in consumers if c["status"] == "CREATING") >= models.MAX_CREATING_CONSUMERS:

@@ -72,6 +72,7 @@ ON_DEMAND_INITIAL_SHARDS = 4
 DEFAULT_SHARD_LIMIT = 500
 ON_DEMAND_STREAM_LIMIT = 50
 MAX_CONSUMERS = 20
+MAX_CONSUMERS_ADVANTAGE = 50  # on-demand streams of an account in On-demand Advantage mode
 MAX_CREATING_CONSUMERS = 5
 SCALINGS_PER_DAY = 10  # UpdateShardCount "ten times per rolling 24-hour period per stream"
 MAX_SHARDS_PER_STREAM = 10000
