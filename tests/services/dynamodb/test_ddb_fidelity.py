@@ -306,3 +306,22 @@ def test_transaction_item_size_limit_by_action(ddb, make_table):
             {"Code": "None"},
             {"Code": "ValidationError", "Message": "Item size to update has exceeded the maximum allowed size"}]
     assert ddb.scan(TableName=name)["Items"] == [{"pk": {"S": "old"}, "p": {"S": "small"}}]
+
+
+def test_update_table_billing_mode_no_ops(ddb, make_table):
+    # on demand -> on demand is accepted and changes nothing
+    name = make_table(range_type=None)
+    table = ddb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")["TableDescription"]
+    assert table["TableStatus"] == "ACTIVE"
+    assert _wait_active(ddb, name)["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    # provisioned -> provisioned with the same throughput is refused, with or without BillingMode
+    name = make_table(range_type=None, BillingMode="PROVISIONED",
+                      ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    for extra in ({}, {"BillingMode": "PROVISIONED"}):
+        with pytest.raises(ClientError) as e:
+            ddb.update_table(TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+                             **extra)
+        assert error_of(e)[0] == "ValidationException"
+        assert error_of(e)[1].startswith("The provisioned throughput for the table will not change.")
+    table = ddb.describe_table(TableName=name)["Table"]
+    assert table["TableStatus"] == "ACTIVE" and "LastIncreaseDateTime" not in table["ProvisionedThroughput"]

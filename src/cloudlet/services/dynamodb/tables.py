@@ -171,9 +171,12 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
         defs.setdefault(d["AttributeName"], d["AttributeType"])
     billing = req.get("BillingMode")
     pt = req.get("ProvisionedThroughput")
+    current_billing = record.get("BillingMode", "PROVISIONED")
     if billing is not None:
         record["_BillingModeGiven"] = True
-    if billing is not None and billing != record.get("BillingMode", "PROVISIONED"):
+    if billing == "PAY_PER_REQUEST" == current_billing:
+        changed = True  # AWS accepts the no-op
+    if billing is not None and billing != current_billing:
         changed = status_change = True
         record["BillingMode"] = billing
         if billing == "PAY_PER_REQUEST":
@@ -193,7 +196,7 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
         for unit, v in (("ReadCapacityUnits", r), ("WriteCapacityUnits", w)):
             if v > 1_000_000_000_000:
                 raise validation(f"Given value {v} for {unit} is out of bounds")
-        if (old.get("ReadCapacityUnits"), old.get("WriteCapacityUnits")) == (r, w) and billing is None:
+        if (old.get("ReadCapacityUnits"), old.get("WriteCapacityUnits")) == (r, w) and billing in (None, current_billing):
             raise validation(
                 "The provisioned throughput for the table will not change. The requested value equals the current "
                 f"value. Current ReadCapacityUnits provisioned for the table: {old['ReadCapacityUnits']}. Requested "
