@@ -325,3 +325,30 @@ def test_update_table_billing_mode_no_ops(ddb, make_table):
         assert error_of(e)[1].startswith("The provisioned throughput for the table will not change.")
     table = ddb.describe_table(TableName=name)["Table"]
     assert table["TableStatus"] == "ACTIVE" and "LastIncreaseDateTime" not in table["ProvisionedThroughput"]
+
+
+def test_query_exclusive_start_key_outside_the_key_condition(ddb, make_table):
+    name = make_table()
+    for sk in ("a", "b", "c"):
+        ddb.put_item(TableName=name, Item={"pk": {"S": "p"}, "sk": {"S": sk}})
+    q = dict(TableName=name, ExpressionAttributeValues={":p": {"S": "p"}, ":b": {"S": "b"}})
+    outside = ("ValidationException", "The provided starting key is outside query boundaries based on provided conditions")
+    predicate = ("ValidationException", "The provided starting key does not match the range key predicate")
+    cases = [
+        (dict(KeyConditionExpression="pk = :p"), {"pk": {"S": "q"}, "sk": {"S": "a"}}, outside),
+        (dict(KeyConditionExpression="pk = :p AND sk > :b"), {"pk": {"S": "p"}, "sk": {"S": "a"}}, predicate),
+        (dict(KeyConditionExpression="pk = :p AND :b < sk"), {"pk": {"S": "p"}, "sk": {"S": "b"}}, predicate),
+        (dict(KeyConditionExpression="pk = :p AND begins_with(sk, :b)"), {"pk": {"S": "p"}, "sk": {"S": "c"}}, predicate),
+        (dict(KeyConditionExpression="pk = :p AND sk >= :b"), {"pk": {"S": "q"}, "sk": {"S": "c"}}, outside),
+    ]
+    for kce, esk, error in cases:
+        kw = {**q, **kce}
+        if ":b" not in kce["KeyConditionExpression"]:
+            kw["ExpressionAttributeValues"] = {":p": {"S": "p"}}
+        with pytest.raises(ClientError) as e:
+            ddb.query(**kw, ExclusiveStartKey=esk)
+        assert error_of(e) == error, kce
+    # inside the condition it pages on
+    got = ddb.query(**q, KeyConditionExpression="pk = :p AND sk >= :b",
+                    ExclusiveStartKey={"pk": {"S": "p"}, "sk": {"S": "b"}})["Items"]
+    assert got == [{"pk": {"S": "p"}, "sk": {"S": "c"}}]

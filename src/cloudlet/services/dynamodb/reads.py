@@ -203,6 +203,20 @@ def _key_condition(source: Source, compiled: E.Compiled) -> tuple:
     return V.key_part(kc.hash[1]), rc
 
 
+def _check_start_in_bounds(source: Source, esk: dict, hk, rc) -> None:
+    """A Query's ExclusiveStartKey must lie inside its key condition."""
+    if rc is not None:
+        op, args = rc
+        part = V.key_part(esk[source.range_name])
+        inside = {"=": lambda: part == args[0], "<": lambda: part < args[0], "<=": lambda: part <= args[0],
+                  ">": lambda: part > args[0], ">=": lambda: part >= args[0],
+                  "BETWEEN": lambda: args[0] <= part <= args[1]}.get(op, lambda: part.startswith(args[0]))()
+        if not inside:
+            raise validation("The provided starting key does not match the range key predicate")
+    if V.key_part(esk[source.hash_name]) != hk:
+        raise validation("The provided starting key is outside query boundaries based on provided conditions")
+
+
 # ---------------------------------------------------------------- the read loop
 
 def _run(ctx, tx, source: Source, compiled: E.Compiled, req: dict, ranges, select: str,
@@ -292,6 +306,8 @@ def query(ctx: RequestContext, req: dict) -> dict:
         hk, rc = _key_condition(source, compiled)
         _check_filter(req, source, compiled)
         select = _select(req, source, compiled)
+        if req.get("ExclusiveStartKey") is not None:
+            _check_start_in_bounds(source, source.check_start_key(req["ExclusiveStartKey"]), hk, rc)
         prefix = source.partition_prefix(ctx, hk)
         reverse = req.get("ScanIndexForward") is False
         start, end, pred = _range_bounds(prefix, rc, reverse)
