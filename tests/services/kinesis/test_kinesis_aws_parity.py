@@ -143,3 +143,60 @@ def test_on_demand_advantage_streams_take_50_consumers(k, srv):
     code, _ = error_of(k.register_stream_consumer, StreamARN=arns["prov"], ConsumerName="p20")
     assert code == "LimitExceededException"
     assert len(k.list_stream_consumers(StreamARN=arns["prov"])["Consumers"]) == 20
+
+
+def _pipelined(server, account: str, calls: list[tuple[str, dict]]) -> list[tuple[int, dict]]:
+    """Send Kinesis JSON calls back to back on one connection in one write: the server answers
+    them in order before its event loop runs anything else (such as the retention sweeper)."""
+    import json
+    import socket
+
+    host, port = "127.0.0.1", server.port
+    auth = (f"AWS4-HMAC-SHA256 Credential={account}/20260101/us-east-1/kinesis/aws4_request, "
+            "SignedHeaders=host;x-amz-date;x-amz-target, Signature=" + "0" * 64)
+    raw = b""
+    for op, body in calls:
+        payload = json.dumps(body).encode()
+        raw += (f"POST / HTTP/1.1\r\nHost: {host}:{port}\r\nX-Amz-Target: Kinesis_20131202.{op}\r\n"
+                f"Content-Type: application/x-amz-json-1.1\r\nX-Amz-Date: 20260101T000000Z\r\n"
+                f"Authorization: {auth}\r\nContent-Length: {len(payload)}\r\n\r\n").encode() + payload
+    out = []
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(raw)
+        f = sock.makefile("rb")
+        for _ in calls:
+            status = int(f.readline().split()[1])
+            length = 0
+            while (line := f.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode().partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            out.append((status, json.loads(f.read(length) or b"{}")))
+    return out
+
+
+def test_increasing_retention_does_not_bring_back_expired_records(k, srv, acct):
+    # IncreaseStreamRetentionPeriod (API reference): "it does not make previous, expired data
+    # (older than the stream's previous retention period) accessible after the operation has
+    # been called". The calls go in one pipelined write so that the retention sweeper has not
+    # deleted the expired records yet: only the rule itself hides them.
+    create(k, srv, "keep")
+    k.increase_stream_retention_period(StreamName="keep", RetentionPeriodHours=48)
+    k.put_records(StreamName="keep", Records=[{"Data": b"old", "PartitionKey": str(i)} for i in range(10)])
+    srv.advance_clock(30 * 3600)  # 30 h old: still inside 48 h
+    it = k.get_shard_iterator(StreamName="keep", ShardId=S0, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    answers = _pipelined(srv, acct, [
+        ("DecreaseStreamRetentionPeriod", {"StreamName": "keep", "RetentionPeriodHours": 24}),
+        ("IncreaseStreamRetentionPeriod", {"StreamName": "keep", "RetentionPeriodHours": 48}),
+        ("GetRecords", {"ShardIterator": it}),
+    ])
+    assert [status for status, _ in answers] == [200, 200, 200]
+    assert answers[2][1]["Records"] == []
+    assert k.describe_stream_summary(StreamName="keep")["StreamDescriptionSummary"]["RetentionPeriodHours"] == 48
+    it = k.get_shard_iterator(StreamName="keep", ShardId=S0, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert k.get_records(ShardIterator=it)["Records"] == []
+    # records written after the change live the full 48 hours
+    k.put_record(StreamName="keep", Data=b"new", PartitionKey="k")
+    srv.advance_clock(30 * 3600)
+    it = k.get_shard_iterator(StreamName="keep", ShardId=S0, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert [r["Data"] for r in k.get_records(ShardIterator=it)["Records"]] == [b"new"]

@@ -279,7 +279,10 @@ def child_shards_view(stream: dict, index: int) -> list[dict]:
 
 
 def trim_horizon_counter(stream: dict, now: float) -> int:
-    return micros(now - stream["retention"] * 3600)
+    """Records below this counter have expired. ``floor`` keeps what expired before a
+    retention increase expired ("it does not make previous, expired data ... accessible",
+    IncreaseStreamRetentionPeriod)."""
+    return max(micros(now - stream["retention"] * 3600), stream.get("floor", 0))
 
 
 # ------------------------------------------------------------------ resharding

@@ -216,6 +216,9 @@ def _retention(ctx: RequestContext, req: dict, increase: bool) -> dict:
             raise errors.InvalidArgument(
                 f"Requested retention period ({hours} hours) for stream {ref.name} can not be longer than "
                 f"existing retention period ({current} hours). Use IncreaseRetentionPeriod API.")
+        # what has expired under the current period stays expired, even if the sweeper has not
+        # deleted it yet and the new period is longer (IncreaseStreamRetentionPeriod reference)
+        stream["floor"] = models.trim_horizon_counter(stream, ctx.clock.now())
         stream["retention"] = hours
         store.save_stream(tx, ref.account, ref.region, stream)
     if not increase:
