@@ -352,3 +352,20 @@ def test_query_exclusive_start_key_outside_the_key_condition(ddb, make_table):
     got = ddb.query(**q, KeyConditionExpression="pk = :p AND sk >= :b",
                     ExclusiveStartKey={"pk": {"S": "p"}, "sk": {"S": "b"}})["Items"]
     assert got == [{"pk": {"S": "p"}, "sk": {"S": "c"}}]
+
+
+def test_describe_table_warm_throughput(ddb, make_table):
+    name = make_table(range_type=None, AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                             {"AttributeName": "g", "AttributeType": "S"}],
+                      GlobalSecondaryIndexes=[{"IndexName": "by-g", "Projection": {"ProjectionType": "ALL"},
+                                               "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}])
+    table = _wait_active(ddb, name, "by-g")
+    base = {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"}
+    assert table["WarmThroughput"] == base
+    assert table["GlobalSecondaryIndexes"][0]["WarmThroughput"] == base
+    name = make_table(range_type=None, WarmThroughput={"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 5000})
+    assert _wait_active(ddb, name)["WarmThroughput"] == {"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 5000,
+                                                          "Status": "ACTIVE"}
+    ddb.update_table(TableName=name, WarmThroughput={"ReadUnitsPerSecond": 20000})
+    assert _wait_active(ddb, name)["WarmThroughput"] == {"ReadUnitsPerSecond": 20000, "WriteUnitsPerSecond": 5000,
+                                                          "Status": "ACTIVE"}

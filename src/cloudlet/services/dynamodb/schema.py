@@ -454,6 +454,22 @@ def sse_description(sse: dict, account: str, region: str) -> dict:
 
 # ---------------------------------------------------------------- DescribeTable
 
+# What a new on-demand table or GSI can serve at once, described as its
+# WarmThroughput until a higher value is asked for.
+ON_DEMAND_WARM = {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000}
+
+
+def _warm(given: dict | None, billing: str, status: str) -> dict | None:
+    if billing == "PAY_PER_REQUEST":
+        warm = {k: max(v, (given or {}).get(k) or 0) for k, v in ON_DEMAND_WARM.items()}
+    elif given:
+        warm = {k: v for k, v in given.items() if k in ON_DEMAND_WARM}
+    else:
+        return None
+    warm["Status"] = status if status in ("CREATING", "UPDATING", "DELETING") else "ACTIVE"
+    return warm
+
+
 def describe(record: dict, stats: dict | None) -> dict:
     """TableDescription from the stored record and the live counters."""
     stats = stats or {}
@@ -477,10 +493,17 @@ def describe(record: dict, stats: dict | None) -> dict:
                 s = stats.get("ix", {}).get(ix["IndexName"], {})
                 d["ItemCount"] = s.get("count", 0)
                 d["IndexSizeBytes"] = s.get("size", 0)
-                if key == "GlobalSecondaryIndexes" and ix.get("IndexStatus") == "CREATING":
-                    d["Backfilling"] = bool(ix.get("_Backfilling", False))
+                if key == "GlobalSecondaryIndexes":
+                    if ix.get("IndexStatus") == "CREATING":
+                        d["Backfilling"] = bool(ix.get("_Backfilling", False))
+                    warm = _warm(ix.get("WarmThroughput"), billing, ix.get("IndexStatus", "ACTIVE"))
+                    if warm:
+                        d["WarmThroughput"] = warm
                 ixs.append({k: v for k, v in d.items() if not k.startswith("_")})
             out[key] = ixs
+    warm = _warm(record.get("WarmThroughput"), billing, record.get("TableStatus", "ACTIVE"))
+    if warm:
+        out["WarmThroughput"] = warm
     if "StreamSpecification" in out and not out["StreamSpecification"].get("StreamEnabled"):
         # AWS omits a disabled stream spec but keeps the last stream's ARN/label.
         del out["StreamSpecification"]

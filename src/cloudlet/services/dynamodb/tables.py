@@ -305,7 +305,8 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
         changed = True
     for extra in ("OnDemandThroughput", "WarmThroughput"):
         if req.get(extra) is not None:
-            record[extra] = dict(req[extra])
+            # warm throughput only grows: a value not given stays as it was
+            record[extra] = {**record.get(extra, {}), **req[extra]} if extra == "WarmThroughput" else dict(req[extra])
             changed = True
     if req.get("ReplicaUpdates"):
         raise validation("cloudlet does not support global table replicas (ReplicaUpdates)")
