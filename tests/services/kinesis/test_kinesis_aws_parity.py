@@ -200,3 +200,26 @@ def test_increasing_retention_does_not_bring_back_expired_records(k, srv, acct):
     srv.advance_clock(30 * 3600)
     it = k.get_shard_iterator(StreamName="keep", ShardId=S0, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     assert [r["Data"] for r in k.get_records(ShardIterator=it)["Records"]] == [b"new"]
+
+
+def test_switching_to_on_demand_counts_against_the_on_demand_stream_limit(k, srv, acct):
+    # DescribeLimits' OnDemandStreamCountLimit, "the maximum number of data streams with the
+    # on-demand capacity mode", holds for a stream switched to on-demand as for one created so
+    for i in range(50):
+        k.create_stream(StreamName=f"od{i}", StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    k.create_stream(StreamName="prov", ShardCount=1)
+    settle(srv)
+    limits = k.describe_limits()
+    assert (limits["OnDemandStreamCount"], limits["OnDemandStreamCountLimit"]) == (50, 50)
+    arn = k.describe_stream_summary(StreamName="prov")["StreamDescriptionSummary"]["StreamARN"]
+    code, msg = error_of(k.update_stream_mode, StreamARN=arn, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    assert code == "LimitExceededException"
+    assert msg.startswith(f"This request would exceed the on-demand stream count limit for the account {acct}")
+    summary = k.describe_stream_summary(StreamName="prov")["StreamDescriptionSummary"]
+    assert summary["StreamStatus"] == "ACTIVE" and summary["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
+    assert k.describe_limits()["OnDemandStreamCount"] == 50
+    k.delete_stream(StreamName="od0")
+    settle(srv)
+    k.update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    settle(srv)
+    assert k.describe_limits()["OnDemandStreamCount"] == 50

@@ -19,6 +19,15 @@ def _mode(req: dict) -> str:
     return (req.get("StreamModeDetails") or {}).get("StreamMode") or "PROVISIONED"
 
 
+def _check_on_demand_limit(tx, account: str, region: str) -> None:
+    on_demand = sum(1 for s in store.iter_streams(tx, account, region) if s["mode"] == "ON_DEMAND")
+    if on_demand >= models.ON_DEMAND_STREAM_LIMIT:
+        raise errors.LimitExceeded(
+            f"This request would exceed the on-demand stream count limit for the account {account} "
+            f"in {region}. Current on-demand stream count: {on_demand}. "
+            f"Limit: {models.ON_DEMAND_STREAM_LIMIT}.")
+
+
 @service.operation("CreateStream")
 def create_stream(ctx: RequestContext, req: dict) -> dict:
     name = req["StreamName"]
@@ -50,12 +59,7 @@ def create_stream(ctx: RequestContext, req: dict) -> dict:
             if current + count > r.shard_limit:
                 raise errors.shard_limit(ctx.account, ctx.region, current, r.shard_limit, count)
         else:
-            on_demand = sum(1 for s in store.iter_streams(tx, ctx.account, ctx.region) if s["mode"] == "ON_DEMAND")
-            if on_demand >= models.ON_DEMAND_STREAM_LIMIT:
-                raise errors.LimitExceeded(
-                    f"This request would exceed the on-demand stream count limit for the account {ctx.account} "
-                    f"in {ctx.region}. Current on-demand stream count: {on_demand}. "
-                    f"Limit: {models.ON_DEMAND_STREAM_LIMIT}.")
+            _check_on_demand_limit(tx, ctx.account, ctx.region)
             if warm is not None and store.load_settings(tx, ctx.account, ctx.region)["commitment"] == "DISABLED":
                 raise errors.InvalidArgument(
                     "Warm throughput requires MinimumThroughputBillingCommitment to be enabled for the account.")
@@ -318,6 +322,10 @@ def update_stream_mode(ctx: RequestContext, req: dict) -> dict:
             extra = len(models.open_shards(stream))
             if current + extra > r.shard_limit:
                 raise errors.shard_limit(ref.account, ref.region, current, r.shard_limit, extra)
+        else:
+            # the account's OnDemandStreamCountLimit (DescribeLimits) holds for streams switched to
+            # on-demand as for streams created so
+            _check_on_demand_limit(tx, ref.account, ref.region)
         stream["mode_changes"] = changes + [now]
         begin(ctx, ref, tx, stream, "UPDATING", {"op": "mode", "mode": mode, "warm": warm})
     after_commit(ctx, ref, stream)
