@@ -37,7 +37,7 @@ def test_state_survives_restart(durable_server):
     k = make_client("kinesis", durable_server.url, access_key=account)
     assert k.list_shards(StreamName="keep")["Shards"] == shards_before
     summary = k.describe_stream_summary(StreamName="keep")["StreamDescriptionSummary"]
-    for field in ("StreamId", "StreamARN", "StreamStatus", "RetentionPeriodHours", "OpenShardCount", "ConsumerCount",
+    for field in ("StreamARN", "StreamStatus", "RetentionPeriodHours", "OpenShardCount", "ConsumerCount",
                   "StreamCreationTimestamp"):
         assert summary[field] == summary_before[field], field
     assert k.list_tags_for_stream(StreamName="keep")["Tags"] == [{"Key": "team", "Value": "data"}]

@@ -142,7 +142,7 @@ def describe_stream_summary(ctx: RequestContext, req: dict) -> dict:
         stream = load(tx, ctx, ref)
         consumers = sum(1 for _ in store.iter_consumers(tx, ref.account, ref.region, stream["id"], now))
     desc = _description_common(stream)
-    desc["StreamId"] = stream["id"]
+    # no StreamId: "Not Implemented. Reserved for future use." (StreamDescriptionSummary in the model)
     desc["OpenShardCount"] = len(models.open_shards(stream)) if _visible_shards(stream) else 0
     desc["ConsumerCount"] = consumers
     desc["MaxRecordSizeInKiB"] = stream["max_record_kib"]
