@@ -369,3 +369,30 @@ def test_describe_table_warm_throughput(ddb, make_table):
     ddb.update_table(TableName=name, WarmThroughput={"ReadUnitsPerSecond": 20000})
     assert _wait_active(ddb, name)["WarmThroughput"] == {"ReadUnitsPerSecond": 20000, "WriteUnitsPerSecond": 5000,
                                                           "Status": "ACTIVE"}
+
+
+@pytest.mark.parametrize("policy, detail", [
+    ("", "This policy contains invalid Json"),
+    ("[]", "This policy contains invalid Json"),
+    ("null", "This text appears not to be a policy"),
+    ("{}", "Syntax error at position (1,3)"),
+    ('{"Version": "2012-10-17", "Statement": []}', "Could not parse the policy: Statement is empty!"),
+    ('{"Version": "2012-10-17", "Statement": [{}]}', "Missing required field Effect"),
+])
+def test_resource_policy_documents_aws_refuses(ddb_raw, make_table, policy, detail):
+    name = make_table(range_type=None)
+    arn = ddb_raw.describe_table(TableName=name)["Table"]["TableArn"]
+    message = "One or more parameter values were invalid: Invalid policy document: " + detail
+    with pytest.raises(ClientError) as e:
+        ddb_raw.put_resource_policy(ResourceArn=arn, Policy=policy)
+    assert error_of(e) == ("ValidationException", message)
+    with pytest.raises(ClientError) as e:
+        ddb_raw.get_resource_policy(ResourceArn=arn)
+    assert error_of(e)[0] == "PolicyNotFoundException"
+    other = f"t-{uuid.uuid4().hex[:10]}"
+    with pytest.raises(ClientError) as e:
+        ddb_raw.create_table(TableName=other, BillingMode="PAY_PER_REQUEST", ResourcePolicy=policy,
+                             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    assert error_of(e) == ("ValidationException", message)
+    assert other not in ddb_raw.list_tables()["TableNames"]

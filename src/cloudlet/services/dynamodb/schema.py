@@ -8,6 +8,7 @@ the compiled, read-only view of a record that item operations use.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -406,9 +407,34 @@ def new_table(req: dict, name: str, account: str, region: str, now: float) -> di
             record[extra] = dict(req[extra])
     if req.get("Tags"):
         record["Tags"] = list(req["Tags"])
+    if req.get("ResourcePolicy") is not None:
+        check_policy(req["ResourcePolicy"])
     if req.get("ResourcePolicy"):
         record["ResourcePolicy"] = {"Policy": req["ResourcePolicy"], "RevisionId": str(int(now * 1000))}
     return record
+
+
+def check_policy(policy: str) -> None:
+    """The document checks AWS makes before storing a policy (it never evaluates it)."""
+    try:
+        doc = json.loads(policy)
+    except ValueError:
+        raise invalid("Invalid policy document: This policy contains invalid Json") from None
+    if doc is None:
+        raise invalid("Invalid policy document: This text appears not to be a policy")
+    if not isinstance(doc, dict):
+        raise invalid("Invalid policy document: This policy contains invalid Json")
+    if not doc:
+        raise invalid("Invalid policy document: Syntax error at position (1,3)")
+    statements = doc.get("Statement")
+    if isinstance(statements, dict):
+        statements = [statements]
+    if isinstance(statements, list):
+        if not statements:
+            raise invalid("Invalid policy document: Could not parse the policy: Statement is empty!")
+        for st in statements:
+            if isinstance(st, dict) and "Effect" not in st:
+                raise invalid("Invalid policy document: Missing required field Effect")
 
 
 def new_gsi(ix: dict, defs: dict, billing: str, table_arn_: str) -> dict:

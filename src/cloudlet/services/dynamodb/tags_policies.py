@@ -4,12 +4,11 @@ policies (Put/Get/DeleteResourcePolicy), both kept in the table record."""
 from __future__ import annotations
 
 import hashlib
-import json
 
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb.errors import invalid, resource_not_found, validation
-from cloudlet.services.dynamodb.schema import parse_arn
+from cloudlet.services.dynamodb.schema import check_policy, parse_arn
 from cloudlet.services.dynamodb.service import service
 from cloudlet.services.dynamodb.tables import state
 
@@ -104,10 +103,7 @@ def put_resource_policy(ctx: RequestContext, req: dict) -> dict:
     arn, policy = req["ResourceArn"], req["Policy"]
     if len(policy.encode()) > MAX_POLICY_BYTES:
         raise invalid(f"Maximum policy size of {MAX_POLICY_BYTES} bytes exceeded")
-    try:
-        json.loads(policy)
-    except ValueError:
-        raise invalid("Invalid policy document: This policy contains invalid Json") from None
+    check_policy(policy)
     with ctx.store.transaction() as tx:
         record = dict(_table_for_arn(ctx, tx, arn, stream_ok=True))
         policies = _policies(record)
