@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import random
 import re
 import secrets
 import string
@@ -492,13 +493,14 @@ def _open(kind: bytes, token: str, account: str, region: str) -> bytes | None:
 # position gave the same token.
 _ITER = struct.Struct(">QIQQI")
 _ITER_KIND = b"\x02I"  # \x01I: the layout without the nonce
+_nonce = random.getrandbits  # not secret (the MAC guards the token), and 10x cheaper than secrets
 
 
 def encode_iterator(account: str, region: str, stream: str, shard_index: int, position: int, issued: float) -> str:
     """An opaque iterator: read ``shard_index`` of stream ``stream`` from the first
     record whose counter is >= ``position``."""
     body = _ITER.pack(int(issued * 1000), shard_index, position >> 64, position & ((1 << 64) - 1),
-                      secrets.randbits(32)) + stream.encode()
+                      _nonce(32)) + stream.encode()
     return _seal(_ITER_KIND, body, account, region)
 
 
@@ -507,7 +509,7 @@ def decode_iterator(token: str, account: str, region: str) -> tuple[str, int, in
     body = _open(_ITER_KIND, token, account, region)
     if body is None or len(body) < _ITER.size:
         return None
-    issued_ms, shard, hi, lo, _nonce = _ITER.unpack_from(body)
+    issued_ms, shard, hi, lo, _ = _ITER.unpack_from(body)
     try:
         name = body[_ITER.size:].decode()
     except UnicodeDecodeError:
