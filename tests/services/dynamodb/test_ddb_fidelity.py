@@ -396,3 +396,39 @@ def test_resource_policy_documents_aws_refuses(ddb_raw, make_table, policy, deta
                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
     assert error_of(e) == ("ValidationException", message)
     assert other not in ddb_raw.list_tables()["TableNames"]
+
+
+def test_update_time_to_live_rules_and_cooldown():
+    from tests.conftest import ServerProcess, make_client
+    srv = ServerProcess().start()
+    try:
+        ddb = make_client("dynamodb", srv.url)
+        ddb.create_table(TableName="ttl-rules", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        _wait_active(ddb, "ttl-rules")
+
+        def update(enabled, attr):
+            return ddb.update_time_to_live(TableName="ttl-rules",
+                                           TimeToLiveSpecification={"Enabled": enabled, "AttributeName": attr})
+
+        def refused(enabled, attr, message):
+            with pytest.raises(ClientError) as e:
+                update(enabled, attr)
+            assert error_of(e) == ("ValidationException", message)
+
+        update(True, "ttl_a")
+        # the request's own faults are reported first, also inside the cooldown
+        refused(True, "ttl_a", "TimeToLive is already enabled")
+        refused(True, "ttl_b", "TimeToLive is active on a different AttributeName: current AttributeName is ttl_a")
+        refused(False, "ttl_b", "TimeToLive is active on a different AttributeName: current AttributeName is ttl_a")
+        refused(False, "ttl_a", "Time to live has been modified multiple times within a fixed interval")
+        assert ddb.describe_time_to_live(TableName="ttl-rules")["TimeToLiveDescription"] == {
+            "TimeToLiveStatus": "ENABLED", "AttributeName": "ttl_a"}
+        srv.advance_clock(31 * 60)
+        assert update(False, "ttl_a")["TimeToLiveSpecification"] == {"Enabled": False, "AttributeName": "ttl_a"}
+        refused(False, "ttl_a", "TimeToLive is already disabled")
+        refused(True, "ttl_b", "Time to live has been modified multiple times within a fixed interval")
+        assert ddb.describe_time_to_live(TableName="ttl-rules")["TimeToLiveDescription"] == {"TimeToLiveStatus": "DISABLED"}
+    finally:
+        srv.stop()

@@ -12,6 +12,11 @@ from cloudlet.services.dynamodb.service import service
 from cloudlet.services.dynamodb.tables import load_table, name_of, state
 
 
+# After a change AWS refuses another for a while (measured: about 31 minutes; the
+# API reference says up to an hour); the checks on the request itself come first.
+TTL_COOLDOWN = 31 * 60
+
+
 @service.operation("UpdateTimeToLive")
 def update_time_to_live(ctx: RequestContext, req: dict) -> dict:
     name = name_of(ctx, req["TableName"])
@@ -30,6 +35,13 @@ def update_time_to_live(ctx: RequestContext, req: dict) -> dict:
             raise validation("TimeToLive is already enabled")
         if not enabled and not on:
             raise validation("TimeToLive is already disabled")
+        if not enabled and current.get("AttributeName") != attr:
+            raise validation("TimeToLive is active on a different AttributeName: current AttributeName is "
+                             f"{current.get('AttributeName')}")
+        now = ctx.clock.now()
+        if now - record.get("_TtlChangedAt", float("-inf")) < TTL_COOLDOWN:
+            raise validation("Time to live has been modified multiple times within a fixed interval")
+        record["_TtlChangedAt"] = now
         if enabled:
             record["TimeToLive"] = {"TimeToLiveStatus": "ENABLED", "AttributeName": attr}
             st.tables.put(tx, ctx.account, ctx.region, record)
