@@ -432,3 +432,24 @@ def test_update_time_to_live_rules_and_cooldown():
         assert ddb.describe_time_to_live(TableName="ttl-rules")["TimeToLiveDescription"] == {"TimeToLiveStatus": "DISABLED"}
     finally:
         srv.stop()
+
+
+def test_update_table_unknown_gsi(ddb, make_table):
+    name = make_table(range_type=None, BillingMode="PROVISIONED",
+                      ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                            {"AttributeName": "g", "AttributeType": "S"}],
+                      GlobalSecondaryIndexes=[{"IndexName": "real", "Projection": {"ProjectionType": "ALL"},
+                                               "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                               "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}])
+    _wait_active(ddb, name, "real")
+    pt = {"ReadCapacityUnits": 2, "WriteCapacityUnits": 2}
+    for updates in ([{"Delete": {"IndexName": "ghost"}}],
+                    [{"Update": {"IndexName": "ghost", "ProvisionedThroughput": pt}}],
+                    [{"Update": {"IndexName": "real", "ProvisionedThroughput": pt}},
+                     {"Update": {"IndexName": "ghost", "ProvisionedThroughput": pt}}]):
+        with pytest.raises(ClientError) as e:
+            ddb.update_table(TableName=name, GlobalSecondaryIndexUpdates=updates)
+        assert error_of(e) == ("ResourceNotFoundException", f"Requested resource not found: Index ghost for table {name}")
+    gsi = ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]
+    assert gsi["ProvisionedThroughput"]["ReadCapacityUnits"] == 1  # the valid entry was not applied

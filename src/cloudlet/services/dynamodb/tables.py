@@ -249,7 +249,7 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
                 if name in schema.indexes:  # an LSI
                     verb = "delete" if u.get("Delete") else "update"
                     raise validation(f"Cannot {verb} an index that is not a GlobalSecondaryIndex: {name}")
-                raise resource_not_found(f"Requested resource not found: Index: {name} not found for table: {record['TableName']}")
+                raise resource_not_found(f"Requested resource not found: Index {name} for table {record['TableName']}")
             if u.get("Delete"):
                 if ix["IndexStatus"] == "DELETING":
                     raise limit_exceeded(_ONE_INDEX)
