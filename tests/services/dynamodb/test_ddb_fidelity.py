@@ -453,3 +453,28 @@ def test_update_table_unknown_gsi(ddb, make_table):
         assert error_of(e) == ("ResourceNotFoundException", f"Requested resource not found: Index ghost for table {name}")
     gsi = ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]
     assert gsi["ProvisionedThroughput"]["ReadCapacityUnits"] == 1  # the valid entry was not applied
+
+
+def test_deletion_protection_changes_are_15_seconds_apart():
+    from tests.conftest import ServerProcess, make_client
+    srv = ServerProcess().start()
+    try:
+        ddb = make_client("dynamodb", srv.url)
+        ddb.create_table(TableName="dp-cooldown", BillingMode="PAY_PER_REQUEST", DeletionProtectionEnabled=True,
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        _wait_active(ddb, "dp-cooldown")
+        ddb.update_table(TableName="dp-cooldown", DeletionProtectionEnabled=False)  # creation does not count
+        with pytest.raises(ClientError) as e:
+            ddb.update_table(TableName="dp-cooldown", DeletionProtectionEnabled=True)
+        code, message = error_of(e)
+        assert (code, e.value.response["ResponseMetadata"]["HTTPStatusCode"]) == ("ThrottlingException", 400)
+        assert message.startswith("Deletion protection setting for table dp-cooldown modified within the previous "
+                                  "15000 milliseconds. Please try again after 20")
+        assert message.endswith("Z")
+        assert ddb.describe_table(TableName="dp-cooldown")["Table"]["DeletionProtectionEnabled"] is False
+        srv.advance_clock(15)
+        ddb.update_table(TableName="dp-cooldown", DeletionProtectionEnabled=True)
+        assert _wait_active(ddb, "dp-cooldown")["DeletionProtectionEnabled"] is True
+    finally:
+        srv.stop()

@@ -3,6 +3,7 @@ UpdateTable, DescribeLimits, DescribeEndpoints."""
 
 from __future__ import annotations
 
+from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb import background as B
 from cloudlet.services.dynamodb import schema as M
@@ -156,6 +157,8 @@ _NOTHING_TO_UPDATE = (
     "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates, "
     "SSESpecification, ReplicaUpdates, MultiAccountReplicaReady, ReplicaTransitRoleArn, MultiRegionConsistency, "
     "DeletionProtectionEnabled, OnDemandThroughput, WarmThroughput or TableClass is required")
+# AWS refuses a second deletion-protection change on a table within 15 s.
+DELETION_PROTECTION_COOLDOWN = 15.0
 _ONE_INDEX = "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table"
 _ZERO = {"ReadCapacityUnits": 0, "WriteCapacityUnits": 0, "NumberOfDecreasesToday": 0}
 
@@ -301,6 +304,14 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
         record["TableClass"] = req["TableClass"]
         changed = status_change = True
     if req.get("DeletionProtectionEnabled") is not None:
+        last = record.get("_DeletionProtectionSetAt")
+        if last is not None and now - last < DELETION_PROTECTION_COOLDOWN:
+            raise ServiceError(
+                "ThrottlingException",
+                f"Deletion protection setting for table {record['TableName']} modified within the previous "
+                f"{int(DELETION_PROTECTION_COOLDOWN * 1000)} milliseconds. Please try again after "
+                f"{M.iso(last + DELETION_PROTECTION_COOLDOWN)}Z")
+        record["_DeletionProtectionSetAt"] = now
         record["DeletionProtectionEnabled"] = bool(req["DeletionProtectionEnabled"])
         changed = True
     for extra in ("OnDemandThroughput", "WarmThroughput"):
