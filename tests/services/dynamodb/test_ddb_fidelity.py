@@ -478,3 +478,49 @@ def test_deletion_protection_changes_are_15_seconds_apart():
         assert _wait_active(ddb, "dp-cooldown")["DeletionProtectionEnabled"] is True
     finally:
         srv.stop()
+
+
+def test_update_table_one_kind_of_change_per_call(ddb, make_table):
+    name = make_table(range_type=None, BillingMode="PROVISIONED",
+                      ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    before = ddb.describe_table(TableName=name)["Table"]
+    pt = {"ReadCapacityUnits": 6, "WriteCapacityUnits": 6}
+    stream = {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    create = [{"Create": {"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                          "Projection": {"ProjectionType": "ALL"}, "ProvisionedThroughput": pt}}]
+    invalid = "One or more parameter values were invalid: "
+    cases = [
+        (dict(SSESpecification={"Enabled": True}, DeletionProtectionEnabled=True),
+         invalid + "Server-Side Encryption modification must be the only operation in the request"),
+        (dict(TableClass="STANDARD_INFREQUENT_ACCESS", DeletionProtectionEnabled=True),
+         invalid + "TableClass modification must be the only operation in the request"),
+        (dict(DeletionProtectionEnabled=True, ProvisionedThroughput=pt),
+         invalid + "DeletionProtection modification must be the only operation in the request"),
+        (dict(DeletionProtectionEnabled=True, WarmThroughput={"ReadUnitsPerSecond": 20000}),
+         invalid + "DeletionProtection modification must be the only operation in the request"),
+        (dict(OnDemandThroughput={"MaxReadRequestUnits": 10}, StreamSpecification=stream),
+         invalid + "OnDemandThroughput can only be combined with BillingMode in an UpdateTable request"),
+        (dict(ProvisionedThroughput=pt, StreamSpecification=stream),
+         "You cannot modify stream status while updating table IOPS"),
+        (dict(ProvisionedThroughput=pt, GlobalSecondaryIndexUpdates=create,
+              AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}]),
+         "You cannot create or delete index while updating table IOPS"),
+        (dict(StreamSpecification=stream, GlobalSecondaryIndexUpdates=create,
+              AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}]),
+         "You cannot create or delete index while changing stream status"),
+        (dict(WarmThroughput={"ReadUnitsPerSecond": 20000}, GlobalSecondaryIndexUpdates=create,
+              AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}]),
+         "Create global secondary index cannot be specified when updating WarmThroughput"),
+        (dict(WarmThroughput={"ReadUnitsPerSecond": 20000}, ProvisionedThroughput=pt),
+         invalid + "WarmThroughput must be the only operation in the request"),
+    ]
+    for kw, message in cases:
+        with pytest.raises(ClientError) as e:
+            ddb.update_table(TableName=name, **kw)
+        assert error_of(e) == ("ValidationException", message), kw
+    after = ddb.describe_table(TableName=name)["Table"]
+    assert after == before
+    # the BillingMode-centred pair is accepted
+    table = ddb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST", StreamSpecification=stream)["TableDescription"]
+    assert table["StreamSpecification"] == stream
+    assert _wait_active(ddb, name)["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"

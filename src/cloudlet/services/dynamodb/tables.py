@@ -163,9 +163,42 @@ _ONE_INDEX = "Subscriber limit exceeded: Only 1 online index can be created or d
 _ZERO = {"ReadCapacityUnits": 0, "WriteCapacityUnits": 0, "NumberOfDecreasesToday": 0}
 
 
+_CONCERNS = ("SSESpecification", "TableClass", "DeletionProtectionEnabled", "OnDemandThroughput", "WarmThroughput",
+             "StreamSpecification", "ProvisionedThroughput", "BillingMode", "GlobalSecondaryIndexUpdates")
+_ALONE = (("SSESpecification", "Server-Side Encryption modification must be the only operation in the request"),
+          ("TableClass", "TableClass modification must be the only operation in the request"),
+          ("DeletionProtectionEnabled", "DeletionProtection modification must be the only operation in the request"))
+
+
+def _check_combination(req: dict) -> None:
+    """UpdateTable makes one kind of change per call; AWS refuses most pairs
+    (BillingMode-centred ones aside), naming them in this order."""
+    given = {k for k in _CONCERNS if req.get(k) is not None}
+    if len(given) < 2:
+        return
+    for member, message in _ALONE:
+        if member in given:
+            raise invalid(message)
+    if "OnDemandThroughput" in given and given - {"OnDemandThroughput", "BillingMode"}:
+        raise invalid("OnDemandThroughput can only be combined with BillingMode in an UpdateTable request")
+    index_changes = any(u.get("Create") or u.get("Delete") for u in req.get("GlobalSecondaryIndexUpdates") or ())
+    if index_changes:
+        if "ProvisionedThroughput" in given:
+            raise validation("You cannot create or delete index while updating table IOPS")
+        if "StreamSpecification" in given:
+            raise validation("You cannot create or delete index while changing stream status")
+        if "WarmThroughput" in given and any(u.get("Create") for u in req["GlobalSecondaryIndexUpdates"]):
+            raise validation("Create global secondary index cannot be specified when updating WarmThroughput")
+    if "StreamSpecification" in given and ("ProvisionedThroughput" in given or req.get("BillingMode") == "PROVISIONED"):
+        raise validation("You cannot modify stream status while updating table IOPS")
+    if "WarmThroughput" in given:
+        raise invalid("WarmThroughput must be the only operation in the request")
+
+
 def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float):
     """Apply an UpdateTable request to a copy of the record. Returns False when
     nothing was asked, "status" when the table goes through UPDATING, else True."""
+    _check_combination(req)
     changed = False
     status_change = False
     defs = {d["AttributeName"]: d["AttributeType"] for d in record["AttributeDefinitions"]}
