@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import json
 import logging
 import uuid
 
@@ -42,15 +43,24 @@ def _queue_by_arn(tx, arn: str | None) -> Queue | None:
 
 
 def _handle(task: dict) -> str:
-    return base64.urlsafe_b64encode(f"{task['id']}|{task['source_arn']}".encode()).decode()
+    # AWS's handles are base64 of a JSON document naming the task and its source queue
+    # (LocalStack's AWS-validated test_basic_move_task_workflow decodes them so).
+    doc = json.dumps({"taskId": task["id"], "sourceArn": task["source_arn"]}, separators=(",", ":"))
+    return base64.b64encode(doc.encode()).decode()
 
 
-def _task_id(handle: str) -> str | None:
+def _decode_handle(handle: str) -> tuple[str, str] | None:
+    """(task id, source ARN) of a handle, or None when it is not one."""
     try:
-        task_id, _, _ = base64.urlsafe_b64decode(handle.encode()).decode().partition("|")
-        return task_id or None
+        doc = json.loads(base64.b64decode(handle.encode(), validate=True).decode())
     except (binascii.Error, ValueError, UnicodeError):
         return None
+    if not isinstance(doc, dict):
+        return None
+    task_id, source_arn = doc.get("taskId"), doc.get("sourceArn")
+    if not isinstance(task_id, str) or not isinstance(source_arn, str) or not task_id:
+        return None
+    return task_id, source_arn
 
 
 def _is_dead_letter_queue(tx, queue: Queue) -> bool:
@@ -126,10 +136,20 @@ def list_message_move_tasks(ctx: RequestContext, req: dict) -> dict:
 
 @service.operation("CancelMessageMoveTask")
 def cancel_message_move_task(ctx: RequestContext, req: dict) -> dict:
-    task_id = _task_id(req["TaskHandle"])
+    # As AWS answers (LocalStack's AWS-validated test_cancel_with_invalid_task_handle,
+    # ..._invalid_source_arn_in_task_handle, ..._invalid_task_id_in_task_handle): a handle
+    # that does not decode is InvalidParameterValue; one naming a missing queue or task
+    # is ResourceNotFoundException.
+    decoded = _decode_handle(req["TaskHandle"])
+    if decoded is None:
+        raise error("InvalidParameterValueException", "Value for parameter TaskHandle is invalid.")
+    task_id, source_arn = decoded
     with ctx.store.transaction() as tx:
-        task = store.load_task(tx, ctx.account, ctx.region, task_id) if task_id else None
-        if task is None:
+        source = _queue_by_arn(tx, source_arn)
+        if source is None:
+            raise _not_found("SourceArn")
+        task = store.load_task(tx, source.account, source.region, task_id)
+        if task is None or task["source_arn"] != source.arn:
             raise error("ResourceNotFoundException", "Task does not exist.")
         if task["status"] != RUNNING:
             # "A message movement can only be cancelled when the current status is RUNNING."

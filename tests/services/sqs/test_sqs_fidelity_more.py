@@ -1,0 +1,58 @@
+"""More SQS fidelity checks (second QA pass): black-box boto3 and query-protocol requests
+against a real ``cloudlet serve``, each pinned to what AWS was recorded answering.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.services.sqs.test_sqs_fidelity import arn_of, error_of, make_queue, query, sqs  # noqa: F401 (fixtures)
+
+
+def _status(excinfo) -> int:
+    return excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+# ---------------------------------------------------------------- message move tasks
+
+def _dlq_with_source(sqs, make_queue):
+    dlq = make_queue("mdlq")
+    make_queue("msrc", RedrivePolicy=json.dumps({"deadLetterTargetArn": arn_of(sqs, dlq), "maxReceiveCount": 1}))
+    return dlq, arn_of(sqs, dlq)
+
+
+def test_move_task_handle_is_base64_json_of_task_and_source(sqs, make_queue):
+    # LocalStack's AWS-validated test_basic_move_task_workflow decodes AWS's handle as
+    # base64 of {"taskId": <uuid>, "sourceArn": <source queue ARN>}.
+    dlq, dlq_arn = _dlq_with_source(sqs, make_queue)
+    handle = sqs.start_message_move_task(SourceArn=dlq_arn)["TaskHandle"]
+    doc = json.loads(base64.b64decode(handle))
+    assert doc["sourceArn"] == dlq_arn and len(doc["taskId"]) == 36
+
+
+@pytest.mark.parametrize("handle, code, status, message", [
+    # LocalStack's AWS-validated test_cancel_with_invalid_task_handle
+    ("foobared", "InvalidParameterValue", 400, "Value for parameter TaskHandle is invalid."),
+    # ... test_cancel_with_invalid_source_arn_in_task_handle
+    (base64.b64encode(b'{"taskId":"10f57157-fc38-4da9-a113-4de7e12d05dd",'
+                      b'"sourceArn":"arn:aws:sqs:us-east-1:878966065785:test-queue-doesnt-exist-123456"}').decode(),
+     "ResourceNotFoundException", 404, "The resource that you specified for the SourceArn parameter doesn't exist."),
+])
+def test_cancel_move_task_with_a_bad_handle(sqs, handle, code, status, message):
+    with pytest.raises(ClientError) as e:
+        sqs.cancel_message_move_task(TaskHandle=handle)
+    assert (error_of(e)["Code"], _status(e), error_of(e)["Message"]) == (code, status, message)
+
+
+def test_cancel_move_task_with_an_unknown_task_id(sqs, make_queue):
+    # LocalStack's AWS-validated test_cancel_with_invalid_task_id_in_task_handle
+    source_arn = arn_of(sqs, make_queue("msrc"))
+    doc = json.dumps({"taskId": "10f57157-fc38-4da9-a113-4de7e12d05aa", "sourceArn": source_arn})
+    with pytest.raises(ClientError) as e:
+        sqs.cancel_message_move_task(TaskHandle=base64.b64encode(doc.encode()).decode())
+    assert (error_of(e)["Code"], _status(e), error_of(e)["Message"]) == (
+        "ResourceNotFoundException", 404, "Task does not exist.")
