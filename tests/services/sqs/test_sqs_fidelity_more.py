@@ -56,3 +56,21 @@ def test_cancel_move_task_with_an_unknown_task_id(sqs, make_queue):
         sqs.cancel_message_move_task(TaskHandle=base64.b64encode(doc.encode()).decode())
     assert (error_of(e)["Code"], _status(e), error_of(e)["Message"]) == (
         "ResourceNotFoundException", 404, "Task does not exist.")
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda sqs, arn: sqs.start_message_move_task(SourceArn="nope"), "SourceArn"),
+    (lambda sqs, arn: sqs.start_message_move_task(SourceArn=""), "SourceArn"),
+    (lambda sqs, arn: sqs.start_message_move_task(SourceArn=arn, DestinationArn="invalid"), "DestinationArn"),
+    (lambda sqs, arn: sqs.list_message_move_tasks(SourceArn="nope"), "SourceArn"),
+])
+def test_move_task_arns_that_are_not_arns(sqs, make_queue, call, name):
+    # An ARN without its six fields is InvalidParameterValue, not a missing resource
+    # (LocalStack's ListMessageMoveTasks; Inqnuam/local-aws-sqs move-message-task tests).
+    dlq, dlq_arn = _dlq_with_source(sqs, make_queue)
+    with pytest.raises(ClientError) as e:
+        call(sqs, dlq_arn)
+    assert (error_of(e)["Code"], _status(e)) == ("InvalidParameterValue", 400)
+    assert error_of(e)["Message"] == (f"You must use this format to specify the {name}: "
+                                      "arn:<partition>:<service>:<region>:<account-id>:<resource-id>")
+    assert "Results" not in sqs.list_message_move_tasks(SourceArn=dlq_arn)  # nothing was started

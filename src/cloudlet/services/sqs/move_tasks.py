@@ -42,6 +42,16 @@ def _queue_by_arn(tx, arn: str | None) -> Queue | None:
     return store.load_queue(tx, account, region, name)
 
 
+def _check_arn_format(name: str, arn: str | None) -> None:
+    # An ARN that does not even have the six ARN fields is refused before any lookup
+    # (LocalStack's ListMessageMoveTasks, from botocore's ArnParser; Inqnuam/local-aws-sqs
+    # move-message-task tests for StartMessageMoveTask SourceArn "" and DestinationArn "invalid").
+    parts = (arn or "").split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        raise invalid_parameter(f"You must use this format to specify the {name}: "
+                                "arn:<partition>:<service>:<region>:<account-id>:<resource-id>")
+
+
 def _handle(task: dict) -> str:
     # AWS's handles are base64 of a JSON document naming the task and its source queue
     # (LocalStack's AWS-validated test_basic_move_task_workflow decodes them so).
@@ -73,6 +83,9 @@ def start_message_move_task(ctx: RequestContext, req: dict) -> dict:
     rate = req.get("MaxNumberOfMessagesPerSecond")
     if rate is not None and not 1 <= rate <= MAX_RATE:
         raise invalid_value("MaxNumberOfMessagesPerSecond", rate, f"Must be between 1 and {MAX_RATE}, if provided.")
+    _check_arn_format("SourceArn", req["SourceArn"])
+    if req.get("DestinationArn") is not None:
+        _check_arn_format("DestinationArn", req["DestinationArn"])
     now = now_ms(ctx)
     with ctx.store.transaction() as tx:
         source = _queue_by_arn(tx, req["SourceArn"])
@@ -107,6 +120,7 @@ def list_message_move_tasks(ctx: RequestContext, req: dict) -> dict:
         limit = 1
     elif not 1 <= limit <= 10:
         raise invalid_value("MaxResults", limit, "Must be between 1 and 10, if provided.")
+    _check_arn_format("SourceArn", req["SourceArn"])
     with ctx.store.transaction() as tx:
         source = _queue_by_arn(tx, req["SourceArn"])
         if source is None:
