@@ -312,7 +312,8 @@ def test_update_table_billing_mode_no_ops(ddb, make_table):
     # on demand -> on demand is accepted and changes nothing
     name = make_table(range_type=None)
     table = ddb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")["TableDescription"]
-    assert table["TableStatus"] == "ACTIVE"
+    assert table["TableStatus"] == "UPDATING"  # what AWS answers, though nothing happens
+    assert ddb.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
     assert _wait_active(ddb, name)["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     # provisioned -> provisioned with the same throughput is refused, with or without BillingMode
     name = make_table(range_type=None, BillingMode="PROVISIONED",
@@ -524,3 +525,63 @@ def test_update_table_one_kind_of_change_per_call(ddb, make_table):
     table = ddb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST", StreamSpecification=stream)["TableDescription"]
     assert table["StreamSpecification"] == stream
     assert _wait_active(ddb, name)["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_provisioned_throughput_updates_as_aws_answers_them():
+    from datetime import datetime, timezone
+    from tests.conftest import ServerProcess, make_client
+    srv = ServerProcess().start()
+    try:
+        ddb = make_client("dynamodb", srv.url)
+        # a clock at 10:00 UTC, so the day does not end inside the test
+        now = datetime.now(timezone.utc).timestamp()
+        srv.advance_clock(86400 - now % 86400 + 36000)
+        created = ddb.create_table(TableName="pt-table", BillingMode="PROVISIONED",
+                                   ProvisionedThroughput={"ReadCapacityUnits": 10, "WriteCapacityUnits": 10},
+                                   KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                                   AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])["TableDescription"]
+        assert "WarmThroughput" not in created and "BillingModeSummary" not in created
+        table = _wait_active(ddb, "pt-table")
+        assert "BillingModeSummary" not in table
+        assert table["WarmThroughput"] == {"ReadUnitsPerSecond": 10, "WriteUnitsPerSecond": 10, "Status": "ACTIVE"}
+        with pytest.raises(ClientError) as e:
+            ddb.update_table(TableName="pt-table", BillingMode="PROVISIONED")
+        assert error_of(e) == ("ValidationException", "One or more parameter values were invalid: "
+                               "ProvisionedThroughput must be specified when BillingMode is PROVISIONED")
+        # the answer carries the units in force before the change
+        got = ddb.update_table(TableName="pt-table", BillingMode="PROVISIONED",
+                               ProvisionedThroughput={"ReadCapacityUnits": 12, "WriteCapacityUnits": 12})["TableDescription"]
+        assert (got["TableStatus"], got["ProvisionedThroughput"]["ReadCapacityUnits"]) == ("UPDATING", 10)
+        assert "LastIncreaseDateTime" in got["ProvisionedThroughput"]
+        table = _wait_active(ddb, "pt-table")
+        assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 12 and "BillingModeSummary" not in table
+        # four decreases a UTC day, then one an hour
+        for i, units in enumerate((11, 10, 9, 8)):
+            got = ddb.update_table(TableName="pt-table", ProvisionedThroughput={"ReadCapacityUnits": units,
+                                                                          "WriteCapacityUnits": units})
+            assert got["TableDescription"]["ProvisionedThroughput"]["NumberOfDecreasesToday"] == i
+            _wait_active(ddb, "pt-table")
+        table = ddb.describe_table(TableName="pt-table")["Table"]
+        assert table["ProvisionedThroughput"]["NumberOfDecreasesToday"] == 4
+        assert table["WarmThroughput"] == {"ReadUnitsPerSecond": 12, "WriteUnitsPerSecond": 12, "Status": "ACTIVE"}
+        with pytest.raises(ClientError) as e:
+            ddb.update_table(TableName="pt-table", ProvisionedThroughput={"ReadCapacityUnits": 7, "WriteCapacityUnits": 8})
+        code, message = error_of(e)
+        assert code == "LimitExceededException"
+        assert message.startswith(
+            "Subscriber limit exceeded: Provisioned throughput decreases are limited within a given UTC day. After the "
+            "first 4 decreases, each subsequent decrease in the same UTC day can be performed at most once every 3600 "
+            "seconds. Number of decreases today: 4. Last decrease at ")
+        assert " AM Coordinated Universal Time. Next decrease can be made at " in message
+        assert message.endswith(" AM Coordinated Universal Time")
+        # increases are not limited; an hour later one more decrease is admitted
+        ddb.update_table(TableName="pt-table", ProvisionedThroughput={"ReadCapacityUnits": 9, "WriteCapacityUnits": 9})
+        _wait_active(ddb, "pt-table")
+        srv.advance_clock(3600)
+        ddb.update_table(TableName="pt-table", ProvisionedThroughput={"ReadCapacityUnits": 7, "WriteCapacityUnits": 7})
+        assert _wait_active(ddb, "pt-table")["ProvisionedThroughput"]["NumberOfDecreasesToday"] == 5
+        # the count starts again at 00:00 UTC
+        srv.advance_clock(86400)
+        assert ddb.describe_table(TableName="pt-table")["Table"]["ProvisionedThroughput"]["NumberOfDecreasesToday"] == 0
+    finally:
+        srv.stop()

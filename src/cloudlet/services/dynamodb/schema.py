@@ -78,6 +78,23 @@ def parse_arn(arn: str) -> tuple[str, str, str] | None:
     return parts[4], parts[3], res[1]
 
 
+def java_date(ts: float) -> str:
+    """How AWS words a time in its decrease-limit message: 'Friday, October 9, 2026 at
+    1:21:34 AM Coordinated Universal Time'."""
+    d = datetime.fromtimestamp(ts, timezone.utc)
+    hour = d.hour % 12 or 12
+    return (f"{d.strftime('%A, %B')} {d.day}, {d.year} at {hour}:{d.strftime('%M:%S')} "
+            f"{'AM' if d.hour < 12 else 'PM'} Coordinated Universal Time")
+
+
+def decreases_today(pt: dict, now: float) -> int:
+    """NumberOfDecreasesToday: the count restarts at 00:00 UTC."""
+    last = pt.get("LastDecreaseDateTime")
+    if last is None or last // 86400 != now // 86400:
+        return 0
+    return pt.get("NumberOfDecreasesToday", 0)
+
+
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
 
@@ -485,18 +502,25 @@ def sse_description(sse: dict, account: str, region: str) -> dict:
 ON_DEMAND_WARM = {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000}
 
 
-def _warm(given: dict | None, billing: str, status: str) -> dict | None:
-    if billing == "PAY_PER_REQUEST":
-        warm = {k: max(v, (given or {}).get(k) or 0) for k, v in ON_DEMAND_WARM.items()}
-    elif given:
-        warm = {k: v for k, v in given.items() if k in ON_DEMAND_WARM}
-    else:
+def _warm_floor(billing: str, pt: dict | None, was_on_demand) -> dict:
+    """What a table or GSI can serve without being asked: 12000/4000 on demand
+    (kept after a switch back), else the highest units ever provisioned."""
+    floor = dict(ON_DEMAND_WARM) if billing == "PAY_PER_REQUEST" or was_on_demand else {}
+    if billing != "PAY_PER_REQUEST" and pt:
+        for k, unit in (("ReadUnitsPerSecond", "ReadCapacityUnits"), ("WriteUnitsPerSecond", "WriteCapacityUnits")):
+            floor[k] = max(floor.get(k, 0), pt.get(unit) or 0)
+    return floor
+
+
+def _warm(given: dict | None, floor: dict, status: str) -> dict | None:
+    warm = {k: max(floor.get(k) or 0, (given or {}).get(k) or 0) for k in ON_DEMAND_WARM}
+    if not any(warm.values()):
         return None
     warm["Status"] = status if status in ("CREATING", "UPDATING", "DELETING") else "ACTIVE"
     return warm
 
 
-def describe(record: dict, stats: dict | None) -> dict:
+def describe(record: dict, stats: dict | None, now: float | None = None) -> dict:
     """TableDescription from the stored record and the live counters."""
     stats = stats or {}
     out = {k: v for k, v in record.items() if not k.startswith("_") and k not in (
@@ -504,7 +528,11 @@ def describe(record: dict, stats: dict | None) -> dict:
     out["ItemCount"] = stats.get("count", 0)
     out["TableSizeBytes"] = stats.get("size", 0)
     billing = record.get("BillingMode", "PROVISIONED")
-    if billing == "PAY_PER_REQUEST" or record.get("_BillingModeGiven"):
+    if now is not None and "ProvisionedThroughput" in out:
+        out["ProvisionedThroughput"] = {**out["ProvisionedThroughput"],
+                                        "NumberOfDecreasesToday": decreases_today(out["ProvisionedThroughput"], now)}
+    # absent on a table that was never on demand, even when BillingMode PROVISIONED was given
+    if billing == "PAY_PER_REQUEST" or record.get("LastUpdateToPayPerRequestDateTime"):
         summary = {"BillingMode": billing}
         if record.get("LastUpdateToPayPerRequestDateTime"):
             summary["LastUpdateToPayPerRequestDateTime"] = record["LastUpdateToPayPerRequestDateTime"]
@@ -522,12 +550,15 @@ def describe(record: dict, stats: dict | None) -> dict:
                 if key == "GlobalSecondaryIndexes":
                     if ix.get("IndexStatus") == "CREATING":
                         d["Backfilling"] = bool(ix.get("_Backfilling", False))
-                    warm = _warm(ix.get("WarmThroughput"), billing, ix.get("IndexStatus", "ACTIVE"))
+                    warm = _warm(ix.get("WarmThroughput"), _warm_floor(billing, ix.get("ProvisionedThroughput"), None),
+                                 ix.get("IndexStatus", "ACTIVE"))
                     if warm:
                         d["WarmThroughput"] = warm
                 ixs.append({k: v for k, v in d.items() if not k.startswith("_")})
             out[key] = ixs
-    warm = _warm(record.get("WarmThroughput"), billing, record.get("TableStatus", "ACTIVE"))
+    floor = _warm_floor(billing, record.get("_MaxProvisioned") or record.get("ProvisionedThroughput"),
+                        record.get("LastUpdateToPayPerRequestDateTime"))
+    warm = _warm(record.get("WarmThroughput"), floor, record.get("TableStatus", "ACTIVE"))
     if warm:
         out["WarmThroughput"] = warm
     if "StreamSpecification" in out and not out["StreamSpecification"].get("StreamEnabled"):

@@ -40,7 +40,7 @@ def load_table(ctx: RequestContext, tx, name: str) -> tuple[dict, M.Schema]:
 
 def describe(ctx: RequestContext, tx, record: dict) -> dict:
     stats = S.get_stats(tx, ctx.account, ctx.region, record["TableId"])
-    return M.describe(record, stats)
+    return M.describe(record, stats, ctx.clock.now())
 
 
 @service.operation("CreateTable")
@@ -58,6 +58,13 @@ def create_table(ctx: RequestContext, req: dict) -> dict:
         st.tables.put(tx, ctx.account, ctx.region, record)
         tx.put(B.pending_key(ctx.account, ctx.region, name), b"")
         desc = M.describe(record, None)
+    # the CreateTable answer carries WarmThroughput only where it was asked for
+    if req.get("WarmThroughput") is None:
+        desc.pop("WarmThroughput", None)
+    for ix in desc.get("GlobalSecondaryIndexes") or ():
+        if ix.get("WarmThroughput") and not any(g.get("WarmThroughput") for g in req["GlobalSecondaryIndexes"]
+                                                if g["IndexName"] == ix["IndexName"]):
+            del ix["WarmThroughput"]
     st.schedule(0, st.transition, ctx.account, ctx.region, name)
     return {"TableDescription": desc}
 
@@ -140,6 +147,8 @@ def update_table(ctx: RequestContext, req: dict) -> dict:
         if status != "ACTIVE":
             word = {"CREATING": "created", "UPDATING": "updated", "DELETING": "deleted"}.get(status, "updated")
             raise resource_in_use(f"Attempt to change a resource which is still in use: Table is being {word}: {name}")
+        old_pt = dict(record.get("ProvisionedThroughput") or {})
+        old_pt["NumberOfDecreasesToday"] = M.decreases_today(old_pt, now)
         changed = _apply_update(ctx, tx, record, schema, req, now)
         if not changed:
             raise validation(_NOTHING_TO_UPDATE)
@@ -148,6 +157,14 @@ def update_table(ctx: RequestContext, req: dict) -> dict:
             tx.put(B.pending_key(ctx.account, ctx.region, name), b"")
         st.tables.put(tx, ctx.account, ctx.region, record)
         desc = describe(ctx, tx, record)
+        if req.get("ProvisionedThroughput") is not None and "ProvisionedThroughput" in desc:
+            # AWS answers with the units (and decrease count) in force before the change
+            desc["ProvisionedThroughput"] = {
+                **desc["ProvisionedThroughput"],
+                **{k: old_pt[k] for k in ("ReadCapacityUnits", "WriteCapacityUnits", "NumberOfDecreasesToday")
+                   if k in old_pt}}
+        if req.get("BillingMode") == "PAY_PER_REQUEST":
+            desc["TableStatus"] = "UPDATING"  # also for a no-op re-send
     if changed == "status":
         st.schedule(0, st.transition, ctx.account, ctx.region, name)
     return {"TableDescription": desc}
@@ -157,6 +174,8 @@ _NOTHING_TO_UPDATE = (
     "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates, "
     "SSESpecification, ReplicaUpdates, MultiAccountReplicaReady, ReplicaTransitRoleArn, MultiRegionConsistency, "
     "DeletionProtectionEnabled, OnDemandThroughput, WarmThroughput or TableClass is required")
+# Provisioned throughput decreases per table per UTC day before the hourly rule.
+DECREASES_PER_DAY = 4
 # AWS refuses a second deletion-protection change on a table within 15 s.
 DELETION_PROTECTION_COOLDOWN = 15.0
 _ONE_INDEX = "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table"
@@ -212,6 +231,8 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
         record["_BillingModeGiven"] = True
     if billing == "PAY_PER_REQUEST" == current_billing:
         changed = True  # AWS accepts the no-op
+    if billing == "PROVISIONED" == current_billing and pt is None:
+        raise invalid("ProvisionedThroughput must be specified when BillingMode is PROVISIONED")
     if billing is not None and billing != current_billing:
         changed = status_change = True
         record["BillingMode"] = billing
@@ -241,12 +262,24 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
                 "Developer Guide for current limits and how to request higher limits.")
         new = dict(old)
         if r < old.get("ReadCapacityUnits", 0) or w < old.get("WriteCapacityUnits", 0):
+            count = M.decreases_today(old, now)
+            if count >= DECREASES_PER_DAY and now < old["LastDecreaseDateTime"] + 3600:
+                last = old["LastDecreaseDateTime"]
+                midnight = (last // 86400 + 1) * 86400
+                raise limit_exceeded(
+                    "Subscriber limit exceeded: Provisioned throughput decreases are limited within a given UTC day. "
+                    f"After the first {DECREASES_PER_DAY} decreases, each subsequent decrease in the same UTC day can "
+                    f"be performed at most once every 3600 seconds. Number of decreases today: {count}. Last decrease "
+                    f"at {M.java_date(last)}. Next decrease can be made at {M.java_date(min(last + 3600, midnight))}")
             new["LastDecreaseDateTime"] = now
-            new["NumberOfDecreasesToday"] = old.get("NumberOfDecreasesToday", 0) + 1
+            new["NumberOfDecreasesToday"] = count + 1
         if r > old.get("ReadCapacityUnits", 0) or w > old.get("WriteCapacityUnits", 0):
             new["LastIncreaseDateTime"] = now
         new["ReadCapacityUnits"], new["WriteCapacityUnits"] = r, w
         record["ProvisionedThroughput"] = new
+        top = record.get("_MaxProvisioned") or old
+        record["_MaxProvisioned"] = {"ReadCapacityUnits": max(r, top.get("ReadCapacityUnits") or 0),
+                                     "WriteCapacityUnits": max(w, top.get("WriteCapacityUnits") or 0)}
         changed = status_change = True
     updates = req.get("GlobalSecondaryIndexUpdates")
     if updates is not None:
