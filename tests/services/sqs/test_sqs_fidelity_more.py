@@ -74,3 +74,23 @@ def test_move_task_arns_that_are_not_arns(sqs, make_queue, call, name):
     assert error_of(e)["Message"] == (f"You must use this format to specify the {name}: "
                                       "arn:<partition>:<service>:<region>:<account-id>:<resource-id>")
     assert "Results" not in sqs.list_message_move_tasks(SourceArn=dlq_arn)  # nothing was started
+
+
+# ---------------------------------------------------------------- queue attributes
+
+@pytest.mark.parametrize("value", [" 2", "2 ", "1_0", "\u0665", "2\n", "3.0", "0x10"])
+def test_integer_attributes_are_parsed_as_java_does(sqs, make_queue, value):
+    # AWS parses integer attributes strictly: " 2" is InvalidAttributeValue
+    # (Inqnuam/local-aws-sqs test/create-queue.test.ts), as is anything Java's
+    # Integer.parseInt refuses (Python's int() would take " 2", "1_0" and "\u0665").
+    url = make_queue("ints", VisibilityTimeout=7)
+    with pytest.raises(ClientError) as e:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": value})
+    assert (error_of(e)["Code"], error_of(e)["Message"]) == (
+        "InvalidAttributeValue", "Invalid value for the parameter VisibilityTimeout.")
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"] == {
+        "VisibilityTimeout": "7"}
+    with pytest.raises(ClientError) as e:
+        make_queue("ints", DelaySeconds=value)
+    assert error_of(e)["Code"] == "InvalidAttributeValue"
+
