@@ -585,3 +585,34 @@ def test_provisioned_throughput_updates_as_aws_answers_them():
         assert ddb.describe_table(TableName="pt-table")["Table"]["ProvisionedThroughput"]["NumberOfDecreasesToday"] == 0
     finally:
         srv.stop()
+
+
+def test_tag_validation(ddb_raw, make_table):
+    name = make_table(range_type=None)
+    arn = ddb_raw.describe_table(TableName=name)["Table"]["TableArn"]
+    ddb_raw.tag_resource(ResourceArn=arn, Tags=[{"Key": "keep", "Value": "café ключ a+b-c=d.e_f:g/h@i"}])
+    good = {"Key": "good", "Value": "v"}
+    cases = [
+        ([good, {"Key": "k" * 129, "Value": "v"}], "The Tag Key provided is invalid, Key: " + "k" * 129),
+        ([good, {"Key": "k", "Value": "v" * 257}], "The Tag Value provided is invalid, Value: " + "v" * 257),
+        ([good, {"Key": "", "Value": "v"}], "The Tag Key provided is invalid, Key: "),
+        ([good, {"Key": "k"}], "The Tag Value provided is invalid, Value: null"),
+        ([good, {"Value": "v"}], "The Tag Key provided is invalid, Key: null"),
+        ([good, {"Key": "k", "Value": "100%"}], "The Tag Value provided is invalid, Value: 100%"),
+        ([good, {"Key": "a,b", "Value": "v"}], "The Tag Key provided is invalid, Key: a,b"),
+        ([good, {"Key": "aws:zzz", "Value": "v"}], "Tag Key cannot be prefixed with aws:, Key: aws:zzz"),
+        ([good, {"Key": "dup", "Value": "1"}, {"Key": "dup", "Value": "2"}],
+         "Duplicate Tag Keys provided as input: Duplicate Tag Key found dup"),
+    ]
+    for tags, message in cases:
+        with pytest.raises(ClientError) as e:
+            ddb_raw.tag_resource(ResourceArn=arn, Tags=tags)
+        assert error_of(e) == ("ValidationException", message)
+    for keys, message in ((["k" * 129], "The Tag Key provided is invalid, Key: " + "k" * 129),
+                          ([f"k{i}" for i in range(51)],
+                           "Number of Tags exceed the current limit for the provided ResourceArn")):
+        with pytest.raises(ClientError) as e:
+            ddb_raw.untag_resource(ResourceArn=arn, TagKeys=keys)
+        assert error_of(e) == ("ValidationException", message)
+    assert ddb_raw.list_tags_of_resource(ResourceArn=arn)["Tags"] == [
+        {"Key": "keep", "Value": "café ключ a+b-c=d.e_f:g/h@i"}]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -423,12 +424,34 @@ def new_table(req: dict, name: str, account: str, region: str, now: float) -> di
         if req.get(extra) is not None:
             record[extra] = dict(req[extra])
     if req.get("Tags"):
+        check_tags(req["Tags"])
         record["Tags"] = list(req["Tags"])
     if req.get("ResourcePolicy") is not None:
         check_policy(req["ResourcePolicy"])
     if req.get("ResourcePolicy"):
         record["ResourcePolicy"] = {"Policy": req["ResourcePolicy"], "RevisionId": str(int(now * 1000))}
     return record
+
+
+def tag_text_ok(text: str) -> bool:
+    """AWS's tag pattern: letters, digits and spaces of any script, and _ . : / = + - @."""
+    return all(ch in "_.:/=+-@" or unicodedata.category(ch)[0] in "LNZ" for ch in text)
+
+
+def check_tags(tags: list) -> None:
+    """A tag list AWS accepts (TagResource, CreateTable); all or nothing."""
+    seen = set()
+    for t in tags:
+        key, value = t["Key"], t["Value"]
+        if not tag_text_ok(key):
+            raise validation(f"The Tag Key provided is invalid, Key: {key}")
+        if not tag_text_ok(value):
+            raise validation(f"The Tag Value provided is invalid, Value: {value}")
+        if key.startswith("aws:"):
+            raise validation(f"Tag Key cannot be prefixed with aws:, Key: {key}")
+        if key in seen:
+            raise validation(f"Duplicate Tag Keys provided as input: Duplicate Tag Key found {key}")
+        seen.add(key)
 
 
 def check_policy(policy: str) -> None:

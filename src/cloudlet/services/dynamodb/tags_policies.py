@@ -8,7 +8,7 @@ import hashlib
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb.errors import invalid, resource_not_found, validation
-from cloudlet.services.dynamodb.schema import check_policy, parse_arn
+from cloudlet.services.dynamodb.schema import check_policy, check_tags, parse_arn, tag_text_ok
 from cloudlet.services.dynamodb.service import service
 from cloudlet.services.dynamodb.tables import state
 
@@ -43,9 +43,7 @@ def tag_resource(ctx: RequestContext, req: dict) -> dict:
     tags = req["Tags"]
     if not tags:
         raise validation("Atleast one Tag needs to be provided as Input.")
-    for t in tags:
-        if t["Key"].startswith("aws:"):
-            raise validation(f"Tag Key cannot be prefixed with aws:, Key: {t['Key']}")
+    check_tags(tags)
     with ctx.store.transaction() as tx:
         record = dict(_table_for_arn(ctx, tx, req["ResourceArn"]))
         current = {t["Key"]: t["Value"] for t in record.get("Tags") or ()}
@@ -63,6 +61,11 @@ def untag_resource(ctx: RequestContext, req: dict) -> dict:
     keys = req["TagKeys"]
     if not keys:
         raise validation("Atleast one Tag Key needs to be provided as Input.")
+    for key in keys:
+        if not tag_text_ok(key):
+            raise validation(f"The Tag Key provided is invalid, Key: {key}")
+    if len(keys) > MAX_TAGS:
+        raise validation("Number of Tags exceed the current limit for the provided ResourceArn")
     with ctx.store.transaction() as tx:
         record = dict(_table_for_arn(ctx, tx, req["ResourceArn"]))
         record["Tags"] = [t for t in record.get("Tags") or () if t["Key"] not in set(keys)]

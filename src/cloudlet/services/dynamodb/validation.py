@@ -8,6 +8,7 @@ Only the orders seen in AWS responses are listed; the rest keep the model's.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from cloudlet.protocol.errors import ServiceError, ValidationException
@@ -36,7 +37,25 @@ _ENUM_TEXT = dict([
 ])
 
 
+_TAG_PATH = re.compile(r"^tags\.\d+\.member\.(key|value)$|^tagKeys\.\d+\.member$")
+
+
+def _tag_error(v: Violation) -> ServiceError | None:
+    """AWS checks a tag itself, with its own words (TagResource, UntagResource, CreateTable)."""
+    m = _TAG_PATH.match(v.path)
+    if m is None:
+        return None
+    shown = "null" if v.value is None else v.value
+    if m.group(1) == "value":
+        return ValidationException(message=f"The Tag Value provided is invalid, Value: {shown}")
+    return ValidationException(message=f"The Tag Key provided is invalid, Key: {shown}")
+
+
 def validation_error(operation: str, violations: list[Violation]) -> ServiceError:
+    for v in violations:
+        err = _tag_error(v)
+        if err is not None:
+            return err
     if operation == "BatchWriteItem" and any(v.path == "requestItems" and v.kind == "length" and not v.value
                                               for v in violations):
         return ValidationException(message="The requestItems parameter is required for BatchWriteItem")
