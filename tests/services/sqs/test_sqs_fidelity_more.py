@@ -94,3 +94,29 @@ def test_integer_attributes_are_parsed_as_java_does(sqs, make_queue, value):
         make_queue("ints", DelaySeconds=value)
     assert error_of(e)["Code"] == "InvalidAttributeValue"
 
+
+
+@pytest.mark.parametrize("policy", ["not json", " ", "[1]", "4"])
+def test_redrive_policy_that_is_not_a_json_map(sqs, make_queue, policy):
+    # The code and text AWS answered (SetQueueAttributes RequestID
+    # e6d23f69-01ee-5e11-8e0c-5d0f25d458c5, quoted in a published Terraform fix note).
+    url = make_queue("rdp")
+    with pytest.raises(ClientError) as e:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": policy})
+    assert (error_of(e)["Code"], _status(e), error_of(e)["Message"]) == (
+        "InvalidAttributeValue", 400,
+        "Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a valid JSON map.")
+    assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])
+
+
+@pytest.mark.parametrize("policy", [{}, {"MaxReceiveCount": "4", "DeadLetterTargetArn": "x"}])
+def test_redrive_policy_missing_both_members_names_max_receive_count(sqs, make_queue, policy):
+    # AWS: 'Value {"MaxReceiveCount":"4","DeadLetterTargetArn":...} for parameter RedrivePolicy
+    # is invalid. Reason: Redrive policy does not contain mandatory attribute: maxReceiveCount.'
+    # (Error Code: InvalidParameterValue; quoted in rubyonjets/jets#101)
+    text = json.dumps(policy, separators=(",", ":"))
+    with pytest.raises(ClientError) as e:
+        make_queue("rdp", RedrivePolicy=text)
+    assert (error_of(e)["Code"], error_of(e)["Message"]) == (
+        "InvalidParameterValue", f"Value {text} for parameter RedrivePolicy is invalid. "
+        "Reason: Redrive policy does not contain mandatory attribute: maxReceiveCount.")

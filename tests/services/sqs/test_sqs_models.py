@@ -150,7 +150,7 @@ def test_defaults_standard_and_fifo():
     ({"QueueArn": "x"}, "InvalidAttributeName"),
     ({"ApproximateNumberOfMessages": "1"}, "InvalidAttributeName"),
     ({"Nonsense": "1"}, "InvalidAttributeName"),
-    ({"RedrivePolicy": "not json"}, "InvalidParameterValue"),
+    ({"RedrivePolicy": "not json"}, "InvalidAttributeValue"),  # as AWS answers it
     ({"RedriveAllowPolicy": '{"redrivePermission": "sometimes"}'}, "InvalidParameterValue"),
 ])
 def test_invalid_standard_attributes(attrs, code):

@@ -326,13 +326,18 @@ def _redrive_policy(text: str, fifo: bool, own_arn: str, dlq_lookup) -> str:
     except ValueError:
         policy = None
     if not isinstance(policy, dict):
-        raise invalid_value("RedrivePolicy", text, "Redrive policy is not a valid JSON map.")
+        # InvalidAttributeValue, as AWS answered a Terraform SetQueueAttributes (RequestID
+        # e6d23f69-01ee-5e11-8e0c-5d0f25d458c5, quoted in a published fix note; the same
+        # text in Inqnuam/local-aws-sqs test/create-queue.test.ts).
+        raise invalid_attribute_value("RedrivePolicy", "Redrive policy is not a valid JSON map.")
     target = policy.get("deadLetterTargetArn")
     count = policy.get("maxReceiveCount")
     if target is None or count is None:
+        # maxReceiveCount is named first when both are missing: AWS answered
+        # {"MaxReceiveCount":"4","DeadLetterTargetArn":...} so (rubyonjets/jets#101).
         raise invalid_value("RedrivePolicy", text,
                             "Redrive policy does not contain mandatory attribute: "
-                            + ("deadLetterTargetArn." if target is None else "maxReceiveCount."))
+                            + ("maxReceiveCount." if count is None else "deadLetterTargetArn."))
     try:
         n = int(count)
     except (TypeError, ValueError):
