@@ -120,3 +120,14 @@ def test_redrive_policy_missing_both_members_names_max_receive_count(sqs, make_q
     assert (error_of(e)["Code"], error_of(e)["Message"]) == (
         "InvalidParameterValue", f"Value {text} for parameter RedrivePolicy is invalid. "
         "Reason: Redrive policy does not contain mandatory attribute: maxReceiveCount.")
+
+
+def test_redrive_policy_naming_another_services_arn(sqs, make_queue):
+    text = json.dumps({"deadLetterTargetArn": "arn:aws:sns:us-east-1:123456789012:MyTopic", "maxReceiveCount": 5})
+    url = make_queue("rdp")
+    with pytest.raises(ClientError) as e:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": text})
+    assert (error_of(e)["Code"], error_of(e)["Message"]) == (
+        "InvalidParameterValue", f"Value {text} for parameter RedrivePolicy is invalid. "
+        "Reason: Only SQS queues are valid resources for deadLetterTargetArn.")
+    assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])

@@ -345,6 +345,11 @@ def _redrive_policy(text: str, fifo: bool, own_arn: str, dlq_lookup) -> str:
     if not 1 <= n <= 1000:
         raise invalid_value("RedrivePolicy", text,
                             f"Invalid value for maxReceiveCount: {count}, valid values are from 1 to 1000 both inclusive.")
+    arn_parts = target.split(":", 5) if isinstance(target, str) else []
+    if len(arn_parts) == 6 and arn_parts[0] == "arn" and arn_parts[2] != "sqs":
+        # An ARN of another service (an SNS topic, say): AWS's own reason (Inqnuam/local-aws-sqs
+        # create-queue tests; a CloudFormation lint rule quotes the same CreateQueue failure).
+        raise invalid_value("RedrivePolicy", text, "Only SQS queues are valid resources for deadLetterTargetArn.")
     if not isinstance(target, str) or parse_arn(target) is None:
         # A malformed ARN is rejected before any lookup (AWS-validated, LocalStack
         # test_invalid_dead_letter_arn_rejected_before_lookup).
