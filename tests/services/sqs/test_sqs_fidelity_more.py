@@ -131,3 +131,14 @@ def test_redrive_policy_naming_another_services_arn(sqs, make_queue):
         "InvalidParameterValue", f"Value {text} for parameter RedrivePolicy is invalid. "
         "Reason: Only SQS queues are valid resources for deadLetterTargetArn.")
     assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])
+
+
+@pytest.mark.parametrize("count, shown", [(True, "true"), (" 5", " 5"), ("1_0", "1_0")])
+def test_redrive_policy_max_receive_count_that_is_no_count(sqs, make_queue, count, shown):
+    dlq = make_queue("rdq")
+    text = json.dumps({"deadLetterTargetArn": arn_of(sqs, dlq), "maxReceiveCount": count})
+    with pytest.raises(ClientError) as e:
+        make_queue("rdp", RedrivePolicy=text)
+    assert (error_of(e)["Code"], error_of(e)["Message"]) == (
+        "InvalidParameterValue", f"Value {text} for parameter RedrivePolicy is invalid. Reason: Invalid value for "
+        f"maxReceiveCount: {shown}, valid values are from 1 to 1000 both inclusive.")

@@ -338,13 +338,19 @@ def _redrive_policy(text: str, fifo: bool, own_arn: str, dlq_lookup) -> str:
         raise invalid_value("RedrivePolicy", text,
                             "Redrive policy does not contain mandatory attribute: "
                             + ("maxReceiveCount." if count is None else "deadLetterTargetArn."))
-    try:
-        n = int(count)
-    except (TypeError, ValueError):
+    # A JSON number or a string of one ("5" is what the developer guide's examples send);
+    # JSON true is no count, nor is " 5" (Python's int() would take both).
+    if isinstance(count, bool) or (isinstance(count, str) and not _JAVA_INT.fullmatch(count)):
         n = 0
+    else:
+        try:
+            n = int(count)
+        except (TypeError, ValueError):
+            n = 0
     if not 1 <= n <= 1000:
+        shown = count if isinstance(count, str) else json.dumps(count)
         raise invalid_value("RedrivePolicy", text,
-                            f"Invalid value for maxReceiveCount: {count}, valid values are from 1 to 1000 both inclusive.")
+                            f"Invalid value for maxReceiveCount: {shown}, valid values are from 1 to 1000 both inclusive.")
     arn_parts = target.split(":", 5) if isinstance(target, str) else []
     if len(arn_parts) == 6 and arn_parts[0] == "arn" and arn_parts[2] != "sqs":
         # An ARN of another service (an SNS topic, say): AWS's own reason (Inqnuam/local-aws-sqs
