@@ -616,3 +616,29 @@ def test_tag_validation(ddb_raw, make_table):
         assert error_of(e) == ("ValidationException", message)
     assert ddb_raw.list_tags_of_resource(ResourceArn=arn)["Tags"] == [
         {"Key": "keep", "Value": "café ключ a+b-c=d.e_f:g/h@i"}]
+
+
+def test_update_table_gsi_update_on_an_on_demand_table(ddb_raw, make_table):
+    name = make_table(range_type=None, AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                             {"AttributeName": "g", "AttributeType": "S"}],
+                      GlobalSecondaryIndexes=[{"IndexName": "gsi1", "Projection": {"ProjectionType": "ALL"},
+                                               "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}])
+    _wait_active(ddb_raw, name, "gsi1")
+    invalid = "One or more parameter values were invalid: "
+    for update, message in (
+            ({"IndexName": "gsi1"}, "The only Updates for index: gsi1 when TableThroughputMode is PAY_PER_REQUEST "
+                                    "can be to OnDemandThroughput, WarmThroughput"),
+            ({"IndexName": "gsi1", "OnDemandThroughput": {}},
+             "The only Updates for index: gsi1 when TableThroughputMode is PAY_PER_REQUEST can be to "
+             "OnDemandThroughput, WarmThroughput"),
+            ({"IndexName": "gsi1", "WarmThroughput": {}},
+             "WarmThroughput must have at least one of ReadUnitsPerSecond or WriteUnitsPerSecond specified for "
+             "index: gsi1"),
+            ({"IndexName": "ghost", "WarmThroughput": {}},
+             "WarmThroughput must have at least one of ReadUnitsPerSecond or WriteUnitsPerSecond specified for "
+             "index: ghost")):
+        with pytest.raises(ClientError) as e:
+            ddb_raw.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Update": update}])
+        assert error_of(e) == ("ValidationException", invalid + message)
+    table = ddb_raw.describe_table(TableName=name)["Table"]
+    assert table["TableStatus"] == "ACTIVE" and table["GlobalSecondaryIndexes"][0]["IndexStatus"] == "ACTIVE"

@@ -285,6 +285,11 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
     if updates is not None:
         if not updates:
             raise invalid("List of GlobalSecondaryIndexUpdates is empty")
+        for u in updates:  # checked before the index is looked up
+            up = u.get("Update") or {}
+            if up.get("WarmThroughput") is not None and not up["WarmThroughput"]:
+                raise invalid("WarmThroughput must have at least one of ReadUnitsPerSecond or WriteUnitsPerSecond "
+                              f"specified for index: {up['IndexName']}")
         gsis = [dict(ix) for ix in record.get("GlobalSecondaryIndexes") or ()]
         in_flight = any(ix["IndexStatus"] in ("CREATING", "DELETING") for ix in gsis)
         online = 0
@@ -325,6 +330,10 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
                 ix["IndexStatus"] = "DELETING"
             else:
                 up = u["Update"]
+                if (record.get("BillingMode") == "PAY_PER_REQUEST" and not up.get("ProvisionedThroughput")
+                        and not up.get("OnDemandThroughput") and not up.get("WarmThroughput")):
+                    raise invalid(f"The only Updates for index: {name} when TableThroughputMode is PAY_PER_REQUEST "
+                                  "can be to OnDemandThroughput, WarmThroughput")
                 if up.get("ProvisionedThroughput"):
                     if record.get("BillingMode") == "PAY_PER_REQUEST":
                         raise invalid(f"Neither ReadCapacityUnits nor WriteCapacityUnits can be specified for index: "
