@@ -642,3 +642,14 @@ def test_update_table_gsi_update_on_an_on_demand_table(ddb_raw, make_table):
         assert error_of(e) == ("ValidationException", invalid + message)
     table = ddb_raw.describe_table(TableName=name)["Table"]
     assert table["TableStatus"] == "ACTIVE" and table["GlobalSecondaryIndexes"][0]["IndexStatus"] == "ACTIVE"
+
+
+def test_transaction_replay_reports_read_capacity(ddb, make_table):
+    name = make_table(range_type=None)
+    items = [{"Put": {"TableName": name, "Item": {"pk": {"S": f"k{i}"}, "v": {"S": "x"}}}} for i in range(2)]
+    token = uuid.uuid4().hex
+    first = ddb.transact_write_items(TransactItems=items, ClientRequestToken=token, ReturnConsumedCapacity="TOTAL")
+    assert first["ConsumedCapacity"] == [{"TableName": name, "CapacityUnits": 4.0, "WriteCapacityUnits": 4.0}]
+    again = ddb.transact_write_items(TransactItems=items, ClientRequestToken=token, ReturnConsumedCapacity="TOTAL")
+    assert again["ConsumedCapacity"] == [{"TableName": name, "CapacityUnits": 2.0, "ReadCapacityUnits": 2.0}]
+    assert ddb.scan(TableName=name)["Count"] == 2
