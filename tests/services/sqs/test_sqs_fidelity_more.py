@@ -186,3 +186,18 @@ def test_per_message_group_throughput_needs_message_group_dedup_scope(sqs, make_
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"FifoThroughputLimit": "perMessageGroupId"})
     got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert (got["DeduplicationScope"], got["FifoThroughputLimit"]) == ("messageGroup", "perMessageGroupId")
+
+
+def test_a_policy_with_more_than_20_statements(sqs, make_queue):
+    url = make_queue("pol")
+    arn = arn_of(sqs, url)
+    statement = {"Effect": "Allow", "Principal": {"AWS": ["123456789012"]}, "Action": "sqs:SendMessage",
+                 "Resource": arn}
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [dict(statement, Sid=f"S{i}") for i in range(22)]})
+    with pytest.raises(ClientError) as e:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+    assert (error_of(e)["Code"], _status(e), error_of(e)["Message"]) == (
+        "OverLimit", 403, "22 statements were found in the submitted policy, max allowed is 20")
+    assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
+    twenty = json.dumps({"Version": "2012-10-17", "Statement": [dict(statement, Sid=f"S{i}") for i in range(20)]})
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": twenty})

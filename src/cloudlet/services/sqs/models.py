@@ -36,6 +36,7 @@ DEDUP_WINDOW_SECONDS = 300  # FIFO deduplication and ReceiveRequestAttemptId int
 PURGE_INTERVAL_SECONDS = 60
 RECREATE_AFTER_DELETE_SECONDS = 60
 MAX_TAGS = 50
+MAX_POLICY_STATEMENTS = 20
 MAX_LIST_QUEUES = 1000
 
 # ---------------------------------------------------------------- attributes
@@ -331,6 +332,13 @@ def _normalize(key: str, value: str, fifo: bool, creating: bool) -> str:
             raise invalid_attribute_value(key) from None
         if not isinstance(doc, dict):
             raise invalid_attribute_value(key)
+        statements = doc.get("Statement")
+        if isinstance(statements, list) and len(statements) > MAX_POLICY_STATEMENTS:
+            # Quota "Statements per policy: 20" (developer guide, quotas related to policies);
+            # the OverLimit text as Inqnuam/local-aws-sqs records it, in the shape of
+            # AddPermission's "N Actions were found, maximum allowed is 7."
+            raise error("OverLimit", f"{len(statements)} statements were found in the submitted policy, "
+                        f"max allowed is {MAX_POLICY_STATEMENTS}")
         return value
     return value
 
