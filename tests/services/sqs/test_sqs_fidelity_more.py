@@ -201,3 +201,18 @@ def test_a_policy_with_more_than_20_statements(sqs, make_queue):
     assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
     twenty = json.dumps({"Version": "2012-10-17", "Statement": [dict(statement, Sid=f"S{i}") for i in range(20)]})
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": twenty})
+
+
+# ---------------------------------------------------------------- message attributes
+
+@pytest.mark.parametrize("value", ["Hello", "1.2.3", "NaN", "Infinity"])
+def test_a_number_attribute_that_is_no_number(sqs, make_queue, value):
+    # boto3 against live SQS: "An error occurred (InvalidParameterValue) when calling the
+    # SendMessage operation: Can't cast the value of message (user) attribute 'Age' to a number."
+    url = make_queue("num")
+    with pytest.raises(ClientError) as e:
+        sqs.send_message(QueueUrl=url, MessageBody="x", MessageAttributes={"Age": {"DataType": "Number",
+                                                                                   "StringValue": value}})
+    assert (error_of(e)["Code"], error_of(e)["Message"]) == (
+        "InvalidParameterValue", "Can't cast the value of message (user) attribute 'Age' to a number.")
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)

@@ -153,7 +153,9 @@ def validate_message_attributes(attrs: dict) -> int:
                 except InvalidOperation:
                     number = None
                 if number is None or not number.is_finite():
-                    raise invalid_parameter(f"Could not cast message attribute '{name}' value to number.")
+                    # SQS's text ("Could not cast ... value to number." is SNS's): a live boto3
+                    # capture quoted in substrate's SQS attribute rules, and Inqnuam/local-aws-sqs.
+                    raise invalid_parameter(f"Can't cast the value of message (user) attribute '{name}' to a number.")
             size += len(text.encode())
         size += len(name.encode()) + len(dtype.encode())
     return size
