@@ -205,7 +205,7 @@ def test_a_policy_with_more_than_20_statements(sqs, make_queue):
 
 # ---------------------------------------------------------------- message attributes
 
-@pytest.mark.parametrize("value", ["Hello", "1.2.3", "NaN", "Infinity"])
+@pytest.mark.parametrize("value", ["Hello", "1.2.3", "NaN", "Infinity", " 1", "1_000", "1e", "."])
 def test_a_number_attribute_that_is_no_number(sqs, make_queue, value):
     # boto3 against live SQS: "An error occurred (InvalidParameterValue) when calling the
     # SendMessage operation: Can't cast the value of message (user) attribute 'Age' to a number."
@@ -216,3 +216,12 @@ def test_a_number_attribute_that_is_no_number(sqs, make_queue, value):
     assert (error_of(e)["Code"], error_of(e)["Message"]) == (
         "InvalidParameterValue", "Can't cast the value of message (user) attribute 'Age' to a number.")
     assert "Messages" not in sqs.receive_message(QueueUrl=url)
+
+
+@pytest.mark.parametrize("value", ["1", "-1.5", "+.5", "7.", "1e3", "1E-3", "12345678901234567890"])
+def test_number_attributes_that_are_numbers(sqs, make_queue, value):
+    url = make_queue("num")
+    sqs.send_message(QueueUrl=url, MessageBody="x", MessageAttributes={"N": {"DataType": "Number.x",
+                                                                            "StringValue": value}})
+    got = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"][0]
+    assert got["MessageAttributes"]["N"] == {"DataType": "Number.x", "StringValue": value}

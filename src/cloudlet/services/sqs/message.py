@@ -12,7 +12,6 @@ import hashlib
 import re
 import struct
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from cloudlet.services.sqs.errors import error, invalid_parameter, invalid_value, missing_parameter
 from cloudlet.services.sqs.models import MAX_DELAY_SECONDS, Queue
@@ -105,6 +104,7 @@ _ATTR_NAME = re.compile(r"[A-Za-z0-9_.-]{1,256}")
 _DATA_TYPE = re.compile(r"(String|Number|Binary)(\..+)?", re.DOTALL)
 _FIFO_TOKEN = re.compile(r"[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}")
 MAX_MESSAGE_ATTRIBUTES = 10
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def has_invalid_chars(text: str) -> bool:
@@ -148,11 +148,9 @@ def validate_message_attributes(attrs: dict) -> int:
             if has_invalid_chars(text):
                 raise invalid_parameter(INVALID_CHARS_TEXT)
             if dtype.startswith("Number"):
-                try:
-                    number = Decimal(text)
-                except InvalidOperation:
-                    number = None
-                if number is None or not number.is_finite():
+                # A plain decimal numeral, as Java's BigDecimal reads one: Python's Decimal()
+                # would also take " 1", "1_000", "NaN" and "Infinity".
+                if _DECIMAL.fullmatch(text) is None:
                     # SQS's text ("Could not cast ... value to number." is SNS's): a live boto3
                     # capture quoted in substrate's SQS attribute rules, and Inqnuam/local-aws-sqs.
                     raise invalid_parameter(f"Can't cast the value of message (user) attribute '{name}' to a number.")
