@@ -653,3 +653,12 @@ def test_transaction_replay_reports_read_capacity(ddb, make_table):
     again = ddb.transact_write_items(TransactItems=items, ClientRequestToken=token, ReturnConsumedCapacity="TOTAL")
     assert again["ConsumedCapacity"] == [{"TableName": name, "CapacityUnits": 2.0, "ReadCapacityUnits": 2.0}]
     assert ddb.scan(TableName=name)["Count"] == 2
+
+
+def test_create_table_without_a_name(ddb_raw):
+    before = ddb_raw.list_tables()["TableNames"]
+    with pytest.raises(ClientError) as e:
+        ddb_raw.create_table(BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    assert error_of(e) == ("ValidationException", "The parameter 'TableName' is required but was not present in the request")
+    assert ddb_raw.list_tables()["TableNames"] == before

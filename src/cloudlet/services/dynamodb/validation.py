@@ -56,6 +56,8 @@ def validation_error(operation: str, violations: list[Violation]) -> ServiceErro
         err = _tag_error(v)
         if err is not None:
             return err
+    if operation == "CreateTable" and any(v.path == "tableName" and v.kind == "required" for v in violations):
+        return ValidationException(message="The parameter 'TableName' is required but was not present in the request")
     if operation == "BatchWriteItem" and any(v.path == "requestItems" and v.kind == "length" and not v.value
                                               for v in violations):
         return ValidationException(message="The requestItems parameter is required for BatchWriteItem")
