@@ -197,3 +197,20 @@ def test_clock_offset_survives_restart(durable_server):
     durable_server.restart()
     status, _, body = call(durable_server.url + "/_cloudlet/clock", method="GET")
     assert json.loads(body)["offset"] >= 1000
+
+
+@pytest.mark.parametrize("service,target,body,message", [
+    # DynamoDB's deserializer, quoted from AWS in localstack/localstack#9412
+    ("dynamodb", "DynamoDB_20120810.PutItem", {"TableName": "t", "Item": {"pk": {"S": 5}}},
+     "NUMBER_VALUE cannot be converted to String"),
+    ("dynamodb", "DynamoDB_20120810.Scan", {"TableName": "ttt", "Limit": "x"}, "STRING_VALUE cannot be converted to Integer"),
+    ("dynamodb", "DynamoDB_20120810.Scan", {"TableName": ["ttt"]}, "Start of list found where not expected."),
+    ("kinesis", "Kinesis_20131202.CreateStream", {"StreamName": "s", "ShardCount": "x"},
+     "STRING_VALUE cannot be converted to Integer"),
+    ("kinesis", "Kinesis_20131202.ListStreams", {"Limit": {"a": 1}}, "Start of structure or map found where not expected."),
+])
+def test_wrong_json_types_are_serialization_exceptions(server, service, target, body, message):
+    status, _, raw = json_call(server, target, json.dumps(body).encode(), service=service)
+    answer = json.loads(raw)
+    assert status == 400 and answer["__type"].endswith("SerializationException"), answer
+    assert answer["message"] == message

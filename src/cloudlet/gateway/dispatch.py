@@ -26,7 +26,7 @@ from cloudlet.protocol.errors import (
     UnknownOperationException,
     ValidationException,
 )
-from cloudlet.protocol.validate import Violation, compile_input, validation_message
+from cloudlet.protocol.validate import Violation, compile_input, serialization_message, validation_message
 from cloudlet.services.base import RequestContext
 
 log = logging.getLogger("cloudlet.gateway")
@@ -48,8 +48,9 @@ class Operation:
 def default_validation_error(operation: str, violations: list[Violation]) -> ServiceError:
     for v in violations:
         if v.kind == "type":
-            return SerializationException(message=f"{v.constraint} (at '{v.path}')")
+            return SerializationException(message=serialization_message(v))
     return ValidationException(message=validation_message(violations))
+
 
 
 class Gateway:

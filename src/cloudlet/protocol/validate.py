@@ -327,3 +327,22 @@ def validate(shape: Shape | None, request: dict) -> tuple[dict, list[Violation]]
     errors: list[Violation] = []
     request = compile_input(shape)(request, "", "", errors)
     return request, errors
+
+
+def serialization_message(v: Violation) -> str:
+    """A JSON value of the wrong type fails AWS's deserializer before any
+    validation: ``SerializationException`` with the deserializer's text, e.g.
+    "NUMBER_VALUE cannot be converted to String" for ``{"S": 5}`` in DynamoDB
+    (localstack/localstack#9412, quoting AWS)."""
+    value = v.value
+    if isinstance(value, dict):
+        return "Start of structure or map found where not expected."
+    if isinstance(value, list):
+        return "Start of list found where not expected."
+    if isinstance(value, bool):
+        token = "BOOLEAN_VALUE"
+    elif isinstance(value, str):
+        token = "STRING_VALUE"
+    else:
+        token = "NUMBER_VALUE"
+    return f"{token} cannot be converted to {v.constraint.removeprefix('Member must be of type ')}"

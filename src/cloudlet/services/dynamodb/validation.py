@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from cloudlet.protocol.errors import ServiceError, ValidationException
-from cloudlet.protocol.validate import Violation, format_value
+from cloudlet.protocol.errors import SerializationException, ServiceError, ValidationException
+from cloudlet.protocol.validate import Violation, format_value, serialization_message
 
 _PREFIX = "Member must satisfy enum value set: "
 
@@ -52,6 +52,9 @@ def _tag_error(v: Violation) -> ServiceError | None:
 
 
 def validation_error(operation: str, violations: list[Violation]) -> ServiceError:
+    for v in violations:
+        if v.kind == "type":  # AWS's deserializer refuses it before any validation
+            return SerializationException(message=serialization_message(v))
     for v in violations:
         err = _tag_error(v)
         if err is not None:
