@@ -1,31 +1,63 @@
-"""python -m benchmarks run [--target URL | --start] [--workload a,b] [--seconds 10] [--concurrency 16] [--repeat 3]"""
+"""python -m benchmarks run [--target URL | --start] [--durable] [--workload a,b] [--seconds 10]
+                          [--concurrency 16] [--repeat 3] [--compare PEER|URL|NAME=URL ...] [--out FILE]
+
+Runs each workload against cloudlet (started here, or the endpoint given with --target)
+and against every --compare peer in the same run, prints a table and, for each
+workload measured on more than one target, ``ratio cloudlet/<peer>: <x>`` (items/s,
+best repetition; also stored as "ratios" in the JSON).
+
+Peers (--compare NAME, repeatable or comma-separated): each is started on a free
+port, timed to its first answer, measured for RSS like cloudlet and stopped at the
+end; workloads of services a peer does not serve are skipped on it, and a workload a
+peer cannot do is reported as failed with the reason. A peer that is not installed
+is skipped with how to install it.
+
+  moto        DynamoDB, SQS, Kinesis  pip install 'moto[server]'        (in this Python)
+  ministack   DynamoDB, SQS, Kinesis  python -m venv /tmp/peers/venv && /tmp/peers/venv/bin/pip install ministack
+                                      export CLOUDLET_BENCH_VENV=/tmp/peers/venv  (own venv: it pins botocore)
+  dynalite    DynamoDB                cd /tmp/peers && npm install dynalite kinesalite
+  kinesalite  Kinesis                 export CLOUDLET_BENCH_NODE_PATH=/tmp/peers/node_modules
+
+Python peers are found importable in this Python, in $CLOUDLET_BENCH_VENV/bin or on
+PATH; Node peers in $CLOUDLET_BENCH_NODE_PATH (a node_modules directory) or on PATH.
+Any running endpoint can be a peer as a URL, named with NAME=URL (e.g.
+--compare localstack=http://127.0.0.1:4566); it is assumed to serve all three services.
+
+The exit status is 1 when a workload failed or had errors on cloudlet (or --target);
+what peers fail is reported, not fatal.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
 
-from benchmarks import runner
+from benchmarks import peers, ratios, runner
 from benchmarks.workloads import WORKLOADS
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks")
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-    run = sub.add_parser("run", help="run workloads")
+    run = sub.add_parser("run", help="run workloads", description=__doc__.split("\n\n", 1)[1],
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     where = run.add_mutually_exclusive_group()
-    where.add_argument("--target", help="endpoint URL of a running server")
+    where.add_argument("--target", help="endpoint URL (or NAME=URL) of a running server to measure instead of starting one")
     where.add_argument("--start", action="store_true", help="start cloudlet serve --in-memory (the default)")
     run.add_argument("--durable", action="store_true", help="with --start: also run on the SQLite store")
     run.add_argument("--workload", default="all", help=f"comma-separated: {', '.join(WORKLOADS)}")
     run.add_argument("--seconds", type=float, default=10)
     run.add_argument("--concurrency", type=int, default=16)
     run.add_argument("--repeat", type=int, default=3)
-    run.add_argument("--compare", action="append", default=[], help="also run against: moto, or a URL")
+    run.add_argument("--compare", action="append", default=[],
+                     help=f"also run against a peer ({', '.join(peers.PEERS)}), a URL or NAME=URL; "
+                          "repeatable or comma-separated")
     run.add_argument("--out", help="JSON results file (default benchmarks/results/<time>.json)")
     args = p.parse_args(argv)
 
@@ -34,58 +66,82 @@ def main(argv=None) -> int:
     if unknown:
         print(f"unknown workloads: {unknown}", file=sys.stderr)
         return 2
-    targets = []
-    tmp = None
-    if args.target:
-        targets.append(runner.Target("target", args.target.rstrip("/"), services={"dynamodb", "sqs", "kinesis"}))
-    elif any(n != "baseline" for n in names):
-        targets.append(runner.start_cloudlet())
-        if args.durable:
-            tmp = tempfile.mkdtemp(prefix="cloudlet-bench-")
-            targets.append(runner.start_cloudlet(durable_dir=tmp))
-    for other in args.compare:
-        targets.append(runner.start_moto() if other == "moto" else runner.Target(other, other.rstrip("/"),
-                                                                                  services={"dynamodb", "sqs", "kinesis"}))
-    trivial = runner.start_trivial() if "baseline" in names else None
+    needed = {WORKLOADS[n].service for n in names} - {"none"}
+    subjects: list[runner.Target] = []
+    others: list[runner.Target] = []
+    peers_skipped = []
+    trivial = None
     results = []
     procs = {}
     try:
+        if args.target:
+            subjects.append(runner.subject_target(args.target))
+        elif needed:
+            subjects.append(runner.start_cloudlet())
+            if args.durable:
+                subjects.append(runner.start_cloudlet(durable_dir=tempfile.mkdtemp(prefix="cloudlet-bench-")))
+        for spec in (s for arg in args.compare for s in arg.split(",") if s):
+            try:
+                others.append(runner.start_peer(spec, needed))
+            except (peers.PeerUnavailable, RuntimeError) as e:
+                print(f"skip peer {spec}: {e}", file=sys.stderr, flush=True)
+                peers_skipped.append({"peer": spec, "reason": str(e)})
+        targets = subjects + others
+        trivial = runner.start_trivial() if "baseline" in names else None
+        told = set()
         for name in names:
             wl = WORKLOADS[name]
             for target in ([trivial] if name == "baseline" else targets):
                 if wl.service not in target.services:
-                    print(f"skip {name} on {target.name}: service not available", file=sys.stderr)
+                    if (target.name, wl.service) not in told:
+                        told.add((target.name, wl.service))
+                        print(f"skip {wl.service} workloads on {target.name}: it does not serve {wl.service}",
+                              file=sys.stderr)
+                    results.append({"workload": name, "target": target.name, "skipped": f"no {wl.service}"})
                     continue
                 try:
                     res = runner.run_workload(target, name, args.seconds, args.concurrency, args.repeat)
                 except Exception as e:  # noqa: BLE001 — report and go on with the next workload
-                    print(f"{name} on {target.name} failed: {e!r}", file=sys.stderr)
-                    results.append({"workload": name, "target": target.name, "failed": repr(e)})
+                    reason = f"{type(e).__name__}: {e}"[:500]
+                    print(f"{name} on {target.name} failed: {reason}", file=sys.stderr, flush=True)
+                    results.append({"workload": name, "target": target.name, "failed": reason})
                     continue
                 results.append(res)
                 print(runner.format_table([res]).splitlines()[-1], flush=True)
         for t in targets:
             if t.proc is not None:
-                procs[t.name] = {"start_to_first_answer_s": t.start_seconds, "idle_rss_mb": (t.idle_rss_kb or 0) / 1024,
+                procs[t.name] = {"version": t.version, "start_to_first_answer_s": t.start_seconds,
+                                 "idle_rss_mb": (t.idle_rss_kb or 0) / 1024,
                                  "final_rss_mb": (runner.rss_kb(t.proc.pid) or 0) / 1024,
                                  "peak_rss_mb": (runner.rss_kb(t.proc.pid, "VmHWM") or 0) / 1024}
     finally:
-        for t in targets + ([trivial] if trivial else []):
+        for t in subjects + others + ([trivial] if trivial else []):
             t.stop()
     ok = [r for r in results if "best" in r]
     print()
     print(runner.format_table(ok))
     for name, info in procs.items():
-        print(f"{name}: start to first answer {info['start_to_first_answer_s']:.3f} s, idle RSS {info['idle_rss_mb']:.1f} MB, "
+        print(f"{name}{' ' + info['version'] if info['version'] else ''}: start to first answer "
+              f"{info['start_to_first_answer_s']:.3f} s, idle RSS {info['idle_rss_mb']:.1f} MB, "
               f"peak RSS {info['peak_rss_mb']:.1f} MB, final RSS {info['final_rss_mb']:.1f} MB")
+    compared = ratios.compute(results, [t.name for t in subjects], [t.name for t in others])
+    if compared:
+        print("\nitems/s, best repetition:")
+        print("\n".join(ratios.format_lines(compared)))
+    for skipped in peers_skipped:
+        print(f"not compared: {skipped['peer']} ({skipped['reason']})")
     out = args.out or os.path.join(os.path.dirname(__file__), "results", time.strftime("%Y%m%d-%H%M%S") + ".json")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:
-        json.dump({"machine": runner.machine_info(), "args": vars(args), "servers": procs, "results": results}, f, indent=1)
+        json.dump({"machine": runner.machine_info(), "args": vars(args), "servers": procs, "results": results,
+                   "ratios": compared, "peers_skipped": peers_skipped}, f, indent=1)
     print(f"results: {out}")
-    failed = [r for r in results if "failed" in r or r["best"]["errors"]]
+    mine = {t.name for t in subjects} | {"trivial"}
+    failed = [r for r in results if r["target"] in mine and ("failed" in r or r.get("best", {}).get("errors"))]
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
+    # SIGTERM (a timeout, a kill) unwinds like Ctrl-C, so the servers started here are stopped too
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     sys.exit(main())

@@ -26,16 +26,24 @@ class _Parser:
 
 
 class Connection(asyncio.Protocol):
-    """One keep-alive connection; ``await request(raw)`` -> (status, body)."""
+    """One keep-alive connection; ``await request(raw)`` -> (status, body).
+
+    A server that answers ``Connection: close`` (moto's Werkzeug does, every time)
+    or closes between two requests gets a new connection before the next request,
+    as an HTTP client library would do; ``reconnects`` counts them."""
 
     def __init__(self):
         self.transport = None
+        self.address: tuple[str, int] | None = None
+        self.open = False
+        self.reconnects = 0
         self.waiter: asyncio.Future | None = None
         self.state = _Parser()
         self.parser = httptools.HttpResponseParser(self.state)
 
     def connection_made(self, transport):
         self.transport = transport
+        self.open = True
 
     def data_received(self, data):
         parser = self.parser
@@ -43,24 +51,38 @@ class Connection(asyncio.Protocol):
         if self.state.done:
             state = self.state
             status = parser.get_status_code()
+            if not parser.should_keep_alive():
+                self.open = False
+                self.transport.set_protocol(asyncio.Protocol())  # its connection_lost is not ours
+                self.transport.close()
             self.state = _Parser()
             self.parser = httptools.HttpResponseParser(self.state)
             if self.waiter is not None and not self.waiter.done():
                 self.waiter.set_result((status, b"".join(state.body)))
 
     def connection_lost(self, exc):
+        self.open = False
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(ConnectionError("connection closed"))
 
     async def request(self, raw: bytes):
+        if not self.open:
+            await self._reopen()
         self.waiter = asyncio.get_running_loop().create_future()
         self.transport.write(raw)
         return await self.waiter
+
+    async def _reopen(self):
+        self.reconnects += 1
+        self.state = _Parser()
+        self.parser = httptools.HttpResponseParser(self.state)
+        await asyncio.get_running_loop().create_connection(lambda: self, *self.address)
 
 
 async def connect(host: str, port: int) -> Connection:
     loop = asyncio.get_running_loop()
     _, conn = await loop.create_connection(Connection, host, port)
+    conn.address = (host, port)
     return conn
 
 

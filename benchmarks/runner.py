@@ -9,11 +9,13 @@ import platform
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from benchmarks import peers
 from benchmarks.client import Signer, connect
 from benchmarks.workloads import WORKLOADS, Env
 
@@ -43,14 +45,26 @@ class Target:
     start_seconds: float | None = None
     idle_rss_kb: int | None = None
     services: set[str] = field(default_factory=set)
+    version: str | None = None
+    log: object = None  # the server's stderr (a temporary file), for the reason it died
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        if not self.proc or self.proc.poll() is not None:
+            return
+        self.proc.terminate()  # peers that fork helpers (LocalStack's kinesis-mock) stop them on SIGTERM
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def log_tail(self, n: int = 400) -> str:
+        if self.log is None:
+            return ""
+        self.log.seek(0, os.SEEK_END)
+        size = self.log.tell()
+        self.log.seek(max(0, size - n))
+        return self.log.read().decode(errors="replace").strip()
 
 
 def _wait_http(url: str, proc: subprocess.Popen | None, timeout: float = 30) -> None:
@@ -65,23 +79,46 @@ def _wait_http(url: str, proc: subprocess.Popen | None, timeout: float = 30) -> 
             return  # it answers
         except OSError:
             time.sleep(0.005)
-    raise RuntimeError(f"{url} did not answer")
+    raise RuntimeError(f"{url} did not answer in {timeout:.0f} s")
+
+
+def _start(name: str, argv: list[str], port: int, ready_path: str, services: set[str], env: dict | None = None,
+           timeout: float = 30, version: str | None = None) -> Target:
+    """Start a server, time it to its first HTTP answer, let it settle and take its idle RSS."""
+    log = tempfile.TemporaryFile()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,
+                            env={**os.environ, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    target = Target(name, url, proc, services=set(services), version=version, log=log)
+    try:
+        _wait_http(url + ready_path, proc, timeout)
+    except RuntimeError as e:
+        target.stop()
+        tail = target.log_tail()
+        raise RuntimeError(f"{name}: {e}" + (f"; its last words: {tail}" if tail else "")) from None
+    target.start_seconds = time.perf_counter() - t0
+    time.sleep(0.5)
+    target.idle_rss_kb = rss_kb(proc.pid)
+    return target
 
 
 def start_cloudlet(durable_dir: str | None = None) -> Target:
     port = free_port()
     args = [sys.executable, "-m", "cloudlet", "serve", "--port", str(port), "--log-level", "warning"]
     args += ["--data-dir", durable_dir] if durable_dir else ["--in-memory"]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    _wait_http(url + "/_cloudlet/health", proc)
-    started = time.perf_counter() - t0
-    time.sleep(0.5)
-    target = Target("cloudlet" + ("-durable" if durable_dir else ""), url, proc, started, rss_kb(proc.pid))
-    with urllib.request.urlopen(url + "/_cloudlet/health") as r:
-        target.services = set(json.loads(r.read())["services"])
+    target = _start("cloudlet" + ("-durable" if durable_dir else ""), args, port, "/_cloudlet/health", set())
+    target.services = cloudlet_services(target.url) or set()
     return target
+
+
+def cloudlet_services(url: str) -> set[str] | None:
+    """The services a cloudlet at ``url`` serves, or None when it is not a cloudlet."""
+    try:
+        with urllib.request.urlopen(url + "/_cloudlet/health", timeout=5) as r:
+            return set(json.loads(r.read())["services"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def start_trivial() -> Target:
@@ -91,13 +128,39 @@ def start_trivial() -> Target:
     return Target("trivial", f"http://127.0.0.1:{port}", proc, services={"none"})
 
 
-def start_moto() -> Target:
+def split_url(spec: str) -> tuple[str | None, str] | None:
+    """``URL`` -> (None, url), ``NAME=URL`` -> (name, url); None when ``spec`` is not a URL (a peer's name)."""
+    name, sep, url = spec.partition("=")
+    if not sep or "://" in name:
+        name, url = None, spec
+    if not url.startswith(("http://", "https://")):
+        return None
+    return name, url.rstrip("/")
+
+
+def subject_target(spec: str) -> Target:
+    """``--target URL`` (or NAME=URL): a cloudlet, asked for its services, or any other endpoint."""
+    name, url = split_url(spec) or (None, spec.rstrip("/"))
+    services = cloudlet_services(url)
+    return Target(name or ("cloudlet" if services is not None else "target"), url,
+                  services=services if services is not None else set(peers.ALL))
+
+
+def start_peer(spec: str, needed: set[str]) -> Target:
+    """A ``--compare`` peer: a URL (NAME=URL) used as it is, or a named peer started on a free port.
+    Raises PeerUnavailable (unknown, not installed, or serving nothing that ``needed`` asks for)
+    or RuntimeError (it did not start)."""
+    named = split_url(spec)
+    if named:
+        _wait_http(named[1] + "/", None, 5)
+        return Target(named[0] or named[1], named[1], services=set(peers.ALL))
+    peer, prefix = peers.resolve(spec)
+    if not peer.services & needed:
+        raise peers.PeerUnavailable(f"{spec} serves {', '.join(sorted(peer.services))}: no selected workload uses it")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    _wait_http(url + "/", proc)
-    return Target("moto", url, proc, services={"dynamodb", "sqs", "kinesis"})
+    cmd = peers.command(peer, prefix, port)
+    return _start(peer.name, cmd.argv, port, peer.ready_path, set(peer.services), cmd.env, peer.start_timeout,
+                  cmd.version)
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -114,8 +177,9 @@ async def _run_once(env: Env, worker, host: str, port: int) -> dict:
     def rec(latency, items, ok):
         latencies.append(latency)
         counts["requests"] += 1
-        counts["items"] += items
-        if not ok:
+        if ok:  # a failed request did no work, however fast its error (a peer may refuse an operation)
+            counts["items"] += items
+        else:
             counts["errors"] += 1
 
     conns = [await connect(host, port) for _ in range(env.concurrency)]
@@ -126,7 +190,11 @@ async def _run_once(env: Env, worker, host: str, port: int) -> dict:
 
     cpu0 = time.process_time()
     t0 = time.perf_counter()
-    await asyncio.gather(*(worker(c, i, rec, stop) for i, c in enumerate(conns)))
+    try:  # a server that stops answering must not hang the run; long polls wait 5 s at most
+        await asyncio.wait_for(asyncio.gather(*(worker(c, i, rec, stop) for i, c in enumerate(conns))),
+                               env.seconds + 30)
+    except asyncio.TimeoutError:
+        raise RuntimeError(f"no answer within {env.seconds + 30:.0f} s") from None
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     for c in conns:

@@ -205,11 +205,20 @@ def sqs_send(env: Env, fifo: bool = False) -> Worker:
     return worker
 
 
-def _sqs_fill(env: Env, url: str, count: int, fifo: bool) -> None:
-    """Fill with batches over raw HTTP (fast), groups spread over 64 for FIFO."""
+def _fill_budget(env: Env) -> float:
+    """How long a fill may take before the workload runs on what is there: some peers are
+    slow to fill (LocalStack's Kinesis) or slow down as a queue grows (moto's SQS, quadratically)."""
+    return max(60.0, 5 * env.seconds * env.repeat)
+
+
+def _sqs_fill(env: Env, url: str, count: int, fifo: bool) -> int:
+    """Fill with batches over raw HTTP (fast), groups spread over 64 for FIFO, for at most
+    ``_fill_budget``. Returns how many messages went in (fewer than ``count`` only on a slow server)."""
     from benchmarks.client import connect
 
     s = env.signer
+    budget = _fill_budget(env)
+    sent = [0]
 
     async def fill():
         conns = [await connect(s.host, s.port) for _ in range(8)]
@@ -219,20 +228,32 @@ def _sqs_fill(env: Env, url: str, count: int, fifo: bool) -> None:
                  **({"MessageGroupId": f"g{(b * 10 + j) % 64}", "MessageDeduplicationId": f"f{b}-{j}"} if fifo else {})}
                 for j in range(10)]})
             for b in range(count // 10)]
+        deadline = time.perf_counter() + budget
 
         async def run(conn, part):
             for req in part:
-                await conn.request(req)
+                if time.perf_counter() > deadline:
+                    return
+                status, body = await conn.request(req)
+                if status != 200:
+                    raise RuntimeError(f"SendMessageBatch answered {status}: {body[:200]!r}")
+                sent[0] += 10
         await asyncio.gather(*(run(c, batches[i::8]) for i, c in enumerate(conns)))
         for c in conns:
             c.transport.close()
     asyncio.run(fill())
+    if sent[0] < count:
+        print(f"fill of {url} stopped after {budget:.0f} s at {sent[0]:,} of {count:,} messages", flush=True)
+    return sent[0]
 
 
 def sqs_receive_delete(env: Env, fifo: bool = False) -> Worker:
     url = _queue(env, fifo)
     # enough that the queue does not run dry during every repetition
-    _sqs_fill(env, url, int((30000 if not fifo else 15000) * env.seconds * env.repeat), fifo)
+    wanted = int((30000 if not fifo else 15000) * env.seconds * env.repeat)
+    filled = _sqs_fill(env, url, wanted, fifo)
+    if filled < wanted:
+        env.extras["fill"] = {"wanted": wanted, "filled": filled}
     s = env.signer
     receive = s.json("sqs", SQS + "ReceiveMessage", {"QueueUrl": url, "MaxNumberOfMessages": 10,
                                                      "VisibilityTimeout": 60})
@@ -289,13 +310,25 @@ def kinesis_get(env: Env, records: int = 100000) -> Worker:
     fill = [s.json("kinesis", KIN + "PutRecords", {"StreamName": stream, "Records": [
         {"Data": data, "PartitionKey": f"p{i}-{j}"} for j in range(500)]}, version="1.1") for i in range(records // 500)]
 
+    budget = _fill_budget(env)
+    filled = [0]
+
     async def do_fill():
         from benchmarks.client import connect
         conn = await connect(s.host, s.port)
+        deadline = time.perf_counter() + budget
         for r in fill:
-            await conn.request(r)
+            if time.perf_counter() > deadline:
+                break
+            status, body = await conn.request(r)
+            if status != 200:
+                raise RuntimeError(f"PutRecords answered {status}: {body[:200]!r}")
+            filled[0] += 500
         conn.transport.close()
     asyncio.run(do_fill())
+    if filled[0] < records:  # workers go back to TRIM_HORIZON when they reach the end: a short shard still serves
+        print(f"fill of {stream} stopped after {budget:.0f} s at {filled[0]:,} of {records:,} records", flush=True)
+        env.extras["fill"] = {"wanted": records, "filled": filled[0]}
     shard = env.boto("kinesis").list_shards(StreamName=stream)["Shards"][0]["ShardId"]
     first = s.json("kinesis", KIN + "GetShardIterator", {"StreamName": stream, "ShardId": shard,
                                                         "ShardIteratorType": "TRIM_HORIZON"}, version="1.1")
@@ -307,6 +340,8 @@ def kinesis_get(env: Env, records: int = 100000) -> Worker:
             t = perf()
             if iterator is None:
                 status, body = await conn.request(first)
+                if status != 200:
+                    raise RuntimeError(f"GetShardIterator answered {status}: {body[:200]!r}")
                 iterator = orjson.loads(body)["ShardIterator"]
             status, body = await conn.request(s.json("kinesis", KIN + "GetRecords", {"ShardIterator": iterator},
                                                      version="1.1"))
@@ -465,7 +500,9 @@ def sqs_receive_scale(env: Env) -> Worker:
 
     def prepare(size):
         url = _queue(env, False)
-        _sqs_fill(env, url, size, False)
+        filled = _sqs_fill(env, url, size, False)
+        if filled < size:
+            env.extras.setdefault("fill", {})[str(size)] = filled
         req = s.json("sqs", SQS + "ReceiveMessage", {"QueueUrl": url, "MaxNumberOfMessages": 10, "VisibilityTimeout": 0})
         return [req]
     return _scale(env, "sqs-receive-scale", (10, 100_000), prepare, 10)
@@ -564,10 +601,10 @@ def kinesis_subscribe_latency(env: Env) -> Worker:
             return  # one subscription per consumer and shard
         reader, writer = await asyncio.open_connection(s.host, s.port)
         writer.write(subscribe)
-        head = await reader.readuntil(b"\r\n\r\n")
-        if b" 200 " not in head.split(b"\r\n")[0]:
-            rec(0, 0, False)
-            return
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        status_line = head.split(b"\r\n")[0].decode(errors="replace")
+        if " 200 " not in status_line:
+            raise RuntimeError(f"SubscribeToShard answered {status_line}")
         events: asyncio.Queue = asyncio.Queue()
 
         async def read_events():
