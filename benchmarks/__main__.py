@@ -10,18 +10,20 @@ Peers (--compare NAME, repeatable or comma-separated): each is started on a free
 port, timed to its first answer, measured for RSS like cloudlet and stopped at the
 end; workloads of services a peer does not serve are skipped on it, and a workload a
 peer cannot do is reported as failed with the reason. A peer that is not installed
-is skipped with how to install it.
+is skipped with how to install it. Install them outside the repo, e.g.:
 
-  moto        DynamoDB, SQS, Kinesis  pip install 'moto[server]'        (in this Python)
-  ministack   DynamoDB, SQS, Kinesis  python -m venv /tmp/peers/venv && /tmp/peers/venv/bin/pip install ministack
-                                      export CLOUDLET_BENCH_VENV=/tmp/peers/venv  (own venv: it pins botocore)
-  dynalite    DynamoDB                cd /tmp/peers && npm install dynalite kinesalite
-  kinesalite  Kinesis                 export CLOUDLET_BENCH_NODE_PATH=/tmp/peers/node_modules
+  pip install 'moto[server]'                                   # moto: in this Python
+  python -m venv /tmp/peers/ministack && /tmp/peers/ministack/bin/pip install ministack
+  cd /tmp/peers && npm install dynalite kinesalite
+  export CLOUDLET_BENCH_NODE_PATH=/tmp/peers/node_modules CLOUDLET_BENCH_VENV=/tmp/peers/ministack
 
-Python peers are found importable in this Python, in $CLOUDLET_BENCH_VENV/bin or on
-PATH; Node peers in $CLOUDLET_BENCH_NODE_PATH (a node_modules directory) or on PATH.
-Any running endpoint can be a peer as a URL, named with NAME=URL (e.g.
---compare localstack=http://127.0.0.1:4566); it is assumed to serve all three services.
+Python peers are found importable in this Python, in one of the virtualenvs listed in
+$CLOUDLET_BENCH_VENV (colon-separated; ministack and LocalStack pin their own
+botocore) or on PATH; Node peers in $CLOUDLET_BENCH_NODE_PATH (a node_modules
+directory) or on PATH. Any running endpoint can be a peer as a URL, named with
+NAME=URL (--compare other=http://127.0.0.1:4566); it is taken to serve all three
+services. Fills that a slow peer cannot finish in max(60 s, 5 x the timed seconds)
+stop there and the workload runs on what went in (noted as "fill" in the JSON).
 
 The exit status is 1 when a workload failed or had errors on cloudlet (or --target);
 what peers fail is reported, not fatal.
@@ -42,11 +44,11 @@ from benchmarks.workloads import WORKLOADS
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n", 1)[1],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    doc = dict(description=__doc__.split("\n\n", 1)[1], epilog=peers.describe(),
+               formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m benchmarks", **doc)
     sub = p.add_subparsers(dest="cmd", required=True)
-    run = sub.add_parser("run", help="run workloads", description=__doc__.split("\n\n", 1)[1],
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    run = sub.add_parser("run", help="run workloads", **doc)
     where = run.add_mutually_exclusive_group()
     where.add_argument("--target", help="endpoint URL (or NAME=URL) of a running server to measure instead of starting one")
     where.add_argument("--start", action="store_true", help="start cloudlet serve --in-memory (the default)")

@@ -132,7 +132,7 @@ PEERS: dict[str, Peer] = {p.name: p for p in [
     # A LocalStack-like emulator on hypercorn; SERVICES limits it to what we compare.
     Peer("ministack", ALL,
          "python -m venv /tmp/peers/ministack && /tmp/peers/ministack/bin/pip install ministack && "
-         "export CLOUDLET_BENCH_VENV=/tmp/peers/ministack  (its own venv: it pins botocore)",
+         "export CLOUDLET_BENCH_VENV=/tmp/peers/ministack  (its own venv: it pins botocore; list several with :)",
          _python_peer("ministack", "ministack", "ministack"),
          lambda port: [],
          env=lambda port: {"GATEWAY_PORT": str(port), "BIND_HOST": "127.0.0.1", "SERVICES": "dynamodb,sqs,kinesis",
@@ -185,3 +185,12 @@ def resolve(name: str) -> tuple[Peer, list[str]]:
 
 def command(peer: Peer, prefix: list[str], port: int) -> Command:
     return Command(prefix + peer.args(port), peer.env(port), peer.version(prefix))
+
+
+def describe() -> str:
+    """The peers table for --help: name, services, how to install."""
+    lines = ["named peers:"]
+    for p in PEERS.values():
+        services = ", ".join(sorted(p.services))
+        lines.append(f"  {p.name:<11} {services:<23} {p.install}")
+    return "\n".join(lines)
