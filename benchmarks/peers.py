@@ -154,13 +154,14 @@ PEERS: dict[str, Peer] = {p.name: p for p in [
          lambda port: ["--port", str(port), "--createStreamMs", "0", "--deleteStreamMs", "0",
                        "--updateStreamMs", "0", "--shardLimit", "1000"],
          version=_node_version("kinesalite")),
-    # LocalStack's runtime in host mode (no Docker), its own Python 3.13 venv. SQS is its own
+    # LocalStack's runtime in host mode (no Docker), its own Python 3.13 venv (2026.3 uses 3.13's
+    # warnings.deprecated and cbor2 5's internals, and pyOpenSSL < 24.3 to make its TLS cert). SQS is its own
     # Python; Kinesis runs kinesis-mock, which it installs from npm at first use. DynamoDB is
     # left out: it runs DynamoDB Local on a Java that it downloads from outside the package
     # registries. In memory, no request log, streams ACTIVE at once, no DNS server.
     Peer("localstack", frozenset({"sqs", "kinesis"}),
-         "python3.13 -m venv /tmp/peers/localstack && /tmp/peers/localstack/bin/pip install 'localstack-core[runtime]' "
-         "'cbor2<6' 'cryptography<44' 'pyopenssl<24.3' 'service_identity<25' && "
+         "python3.13 -m venv /tmp/peers/localstack && /tmp/peers/localstack/bin/pip install 'localstack-core[runtime]' && "
+         "/tmp/peers/localstack/bin/pip install 'cbor2<6' 'cryptography<44' 'pyopenssl<24.3' 'service_identity<25' && "
          "export CLOUDLET_BENCH_VENV=/tmp/peers/localstack  (its own venv: Python 3.13, pinned deps)",
          _python_peer("localstack.runtime.main", "localstack-core"),
          lambda port: [],
