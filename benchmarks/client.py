@@ -11,12 +11,19 @@ from benchmarks.sigv4 import sign
 
 
 class _Parser:
-    __slots__ = ("body", "done", "status")
+    __slots__ = ("body", "done", "status", "close")
 
     def __init__(self):
         self.body = []
         self.done = False
         self.status = 0
+        self.close = False
+
+    def on_header(self, name, value):
+        # httptools' should_keep_alive() is False once the message is complete,
+        # so the Connection header is read here
+        if len(name) == 10 and name.lower() == b"connection" and value.strip().lower() == b"close":
+            self.close = True
 
     def on_body(self, b):
         self.body.append(b)
@@ -51,7 +58,7 @@ class Connection(asyncio.Protocol):
         if self.state.done:
             state = self.state
             status = parser.get_status_code()
-            if not parser.should_keep_alive():
+            if state.close or parser.get_http_version() == "1.0":
                 self.open = False
                 self.transport.set_protocol(asyncio.Protocol())  # its connection_lost is not ours
                 self.transport.close()
