@@ -16,6 +16,15 @@
   whole batch. The server calls it once per event-loop turn and holds every
   answer until then, so nothing is acknowledged before it is durable, while
   16 concurrent writers cost one COMMIT instead of 16.
+- Checkpoints every ``CHECKPOINT_PAGES`` WAL pages (2 MB), not SQLite's
+  default 1000 (8 MB). A checkpoint runs inside the COMMIT that crosses the
+  threshold, on the event loop, and ends with an fsync of the database file;
+  measured on the development machine a 1000-page one takes ~7-9 ms, which
+  every answer waiting on that commit pays. At 16 connections (benchmarks,
+  durable) 256 pages took the p99 of PutItem / UpdateItem / SendMessage from
+  8.0 / 6.4 / 7.8 ms to 4.5 / 3.5 / 4.0 ms for 2-5% of their rate (16% of
+  Kinesis PutRecords' 100 KB requests, which checkpoint most often); 128
+  pages gained no more p99 and lost up to 12%.
 - Keys are compared by SQLite as BLOBs (memcmp, shorter first on a tie), the
   order ``storage.keys`` encodes for, so ``ORDER BY k`` is tuple order.
 """
@@ -28,6 +37,8 @@ from collections.abc import Iterator
 from cloudlet.storage._common import MISSING, KeyDecoder, Scan, bounds, check_value, scan_iter
 from cloudlet.storage.interface import Key, Store, Transaction
 from cloudlet.storage.keys import pack, prefix_range
+
+CHECKPOINT_PAGES = 256
 
 _GET = "SELECT v FROM kv WHERE k = ?"
 _PUT = "INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v"
@@ -213,6 +224,7 @@ class SqliteStore(Store):
             if mode.lower() != "wal":
                 raise RuntimeError(f"{path}: could not switch SQLite to WAL mode (got {mode!r})")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
             # A rowid table with a unique key index, not WITHOUT ROWID: values are often
             # 1 KB+ (items, messages, records), and WITHOUT ROWID B-trees degrade with rows
             # over ~1/20 of a page. Measured (100 x 1 KB per transaction / one 1.1 KB random
