@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -349,11 +350,25 @@ def kinesis_get(env: Env, records: int = 100000) -> Worker:
                 rec(perf() - t, 0, False)
                 iterator = None
                 continue
-            out = orjson.loads(body)
-            n = len(out["Records"])
+            n, iterator = _records_page(body)
             rec(perf() - t, n, True)
-            iterator = out.get("NextShardIterator") if n else None
+            if not n:
+                iterator = None
     return worker
+
+
+_NEXT_ITERATOR = re.compile(rb'"NextShardIterator"\s*:\s*"([^"]*)"')
+
+
+def _records_page(body: bytes) -> tuple[int, str | None]:
+    """(records, NextShardIterator) of a GetRecords answer without parsing all of
+    it: a full parse of a 10,000-record page costs the client ~25 ms, which on a
+    shared 2-core box is taken from the server. (Data is base64 and partition
+    keys are ours, so the field name counts the records.)"""
+    n = body.count(b'"SequenceNumber"')
+    at = body.rfind(b'"NextShardIterator"')
+    m = _NEXT_ITERATOR.match(body, at) if at >= 0 else None
+    return n, (m.group(1).decode() if m else None)
 
 
 WORKLOADS: dict[str, Workload] = {w.name: w for w in [

@@ -104,3 +104,17 @@ def test_the_run_skips_them_and_goes_on(nothing_installed, tmp_path, capsys):
     assert [s["peer"] for s in data["peers_skipped"]] == ["nosuch", "dynalite", "moto"]
     assert data["ratios"] == []
     assert [r["target"] for r in data["results"]] == ["trivial"]
+
+
+def test_records_page_reads_count_and_iterator_without_a_full_parse():
+    import json
+
+    import orjson
+
+    from benchmarks.workloads import _records_page
+
+    page = {"Records": [{"SequenceNumber": str(i), "Data": "eA==", "PartitionKey": "p"} for i in range(3)],
+            "NextShardIterator": "abc/+=", "MillisBehindLatest": 0}
+    assert _records_page(orjson.dumps(page)) == (3, "abc/+=")
+    assert _records_page(json.dumps(page).encode()) == (3, "abc/+=")  # ", " and ": " separators
+    assert _records_page(b'{"Records":[]}') == (0, None)
