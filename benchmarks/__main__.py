@@ -1,5 +1,6 @@
 """python -m benchmarks run [--target URL | --start] [--durable] [--workload a,b] [--seconds 10]
-                          [--concurrency 16] [--repeat 3] [--compare PEER|URL|NAME=URL ...] [--out FILE]
+                          [--concurrency 16] [--repeat 3] [--compare PEER|URL|NAME=URL ...] [--passes N]
+                          [--out FILE]
 
 Runs each workload against cloudlet (started here, or the endpoint given with --target)
 and against every --compare peer in the same run, prints a table and, for each
@@ -24,6 +25,10 @@ directory) or on PATH. Any running endpoint can be a peer as a URL, named with
 NAME=URL (--compare other=http://127.0.0.1:4566); it is taken to serve all three
 services. Fills that a slow peer cannot finish in max(60 s, 5 x the timed seconds)
 stop there and the workload runs on what went in (noted as "fill" in the JSON).
+
+With --passes N the whole list of workloads runs N times against the same servers,
+and the RSS of every server started here is taken after each pass: on the SQLite
+store (--durable), where data lives on disk, it should stay flat (no leak).
 
 The exit status is 1 when a workload failed or had errors on cloudlet (or --target);
 what peers fail is reported, not fatal.
@@ -60,6 +65,8 @@ def main(argv=None) -> int:
     run.add_argument("--compare", action="append", default=[],
                      help=f"also run against a peer ({', '.join(peers.PEERS)}), a URL or NAME=URL; "
                           "repeatable or comma-separated")
+    run.add_argument("--passes", type=int, default=1, help="run the whole workload list this many times "
+                     "against the same servers, taking their RSS after each pass (leak check)")
     run.add_argument("--out", help="JSON results file (default benchmarks/results/<time>.json)")
     args = p.parse_args(argv)
 
@@ -91,7 +98,10 @@ def main(argv=None) -> int:
         targets = subjects + others
         trivial = runner.start_trivial() if "baseline" in names else None
         told = set()
-        for name in names:
+        rss_after_pass: dict[str, list[float]] = {t.name: [] for t in targets if t.proc is not None}
+        for pass_no, name in ((i, n) for i in range(1, max(1, args.passes) + 1) for n in names):
+            if pass_no > 1 and name == names[0]:
+                _take_rss(targets, rss_after_pass)
             wl = WORKLOADS[name]
             for target in ([trivial] if name == "baseline" else targets):
                 if wl.service not in target.services:
@@ -106,13 +116,16 @@ def main(argv=None) -> int:
                 except Exception as e:  # noqa: BLE001 — report and go on with the next workload
                     reason = f"{type(e).__name__}: {e}"[:500]
                     print(f"{name} on {target.name} failed: {reason}", file=sys.stderr, flush=True)
-                    results.append({"workload": name, "target": target.name, "failed": reason})
+                    results.append({"workload": name, "target": target.name, "failed": reason, "pass": pass_no})
                     continue
+                res["pass"] = pass_no
                 results.append(res)
                 print(runner.format_table([res]).splitlines()[-1], flush=True)
+        _take_rss(targets, rss_after_pass)
         for t in targets:
             if t.proc is not None:
                 procs[t.name] = {"version": t.version, "start_to_first_answer_s": t.start_seconds,
+                                 "rss_after_pass_mb": rss_after_pass.get(t.name, []),
                                  "idle_rss_mb": (t.idle_rss_kb or 0) / 1024,
                                  "final_rss_mb": (runner.rss_kb(t.proc.pid) or 0) / 1024,
                                  "peak_rss_mb": (runner.rss_kb(t.proc.pid, "VmHWM") or 0) / 1024}
@@ -126,7 +139,10 @@ def main(argv=None) -> int:
         print(f"{name}{' ' + info['version'] if info['version'] else ''}: start to first answer "
               f"{info['start_to_first_answer_s']:.3f} s, idle RSS {info['idle_rss_mb']:.1f} MB, "
               f"peak RSS {info['peak_rss_mb']:.1f} MB, final RSS {info['final_rss_mb']:.1f} MB")
-    compared = ratios.compute(results, [t.name for t in subjects], [t.name for t in others])
+        if len(info["rss_after_pass_mb"]) > 1:
+            print(f"{name}: RSS after each pass " + ", ".join(f"{mb:.1f}" for mb in info["rss_after_pass_mb"]) + " MB")
+    compared = ratios.compute([r for r in results if r.get("pass", 1) == 1], [t.name for t in subjects],
+                              [t.name for t in others])
     if compared:
         print("\nitems/s, best repetition:")
         print("\n".join(ratios.format_lines(compared)))
@@ -141,6 +157,12 @@ def main(argv=None) -> int:
     mine = {t.name for t in subjects} | {"trivial"}
     failed = [r for r in results if r["target"] in mine and ("failed" in r or r.get("best", {}).get("errors"))]
     return 1 if failed else 0
+
+
+def _take_rss(targets, rss_after_pass: dict) -> None:
+    for t in targets:
+        if t.proc is not None:
+            rss_after_pass[t.name].append((runner.rss_kb(t.proc.pid) or 0) / 1024)
 
 
 if __name__ == "__main__":

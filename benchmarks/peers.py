@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -146,6 +147,14 @@ PEERS: dict[str, Peer] = {p.name: p for p in [
          lambda port: ["--host", "127.0.0.1", "--port", str(port),
                        "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"],
          version=_node_version("dynalite")),
+    # The same on disk (LevelDB in a fresh temporary directory): beside cloudlet's durable store.
+    Peer("dynalite-disk", frozenset({"dynamodb"}),
+         "mkdir -p /tmp/peers && cd /tmp/peers && npm install dynalite && "
+         "export CLOUDLET_BENCH_NODE_PATH=/tmp/peers/node_modules",
+         _node_peer("dynalite"),
+         lambda port: ["--host", "127.0.0.1", "--port", str(port), "--path", tempfile.mkdtemp(prefix="dynalite-"),
+                       "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"],
+         version=_node_version("dynalite")),
     # In-memory; listens on every interface (it has no --host); streams ACTIVE at once.
     Peer("kinesalite", frozenset({"kinesis"}),
          "mkdir -p /tmp/peers && cd /tmp/peers && npm install kinesalite && "
@@ -153,6 +162,13 @@ PEERS: dict[str, Peer] = {p.name: p for p in [
          _node_peer("kinesalite"),
          lambda port: ["--port", str(port), "--createStreamMs", "0", "--deleteStreamMs", "0",
                        "--updateStreamMs", "0", "--shardLimit", "1000"],
+         version=_node_version("kinesalite")),
+    Peer("kinesalite-disk", frozenset({"kinesis"}),
+         "mkdir -p /tmp/peers && cd /tmp/peers && npm install kinesalite && "
+         "export CLOUDLET_BENCH_NODE_PATH=/tmp/peers/node_modules",
+         _node_peer("kinesalite"),
+         lambda port: ["--port", str(port), "--path", tempfile.mkdtemp(prefix="kinesalite-"), "--createStreamMs", "0",
+                       "--deleteStreamMs", "0", "--updateStreamMs", "0", "--shardLimit", "1000"],
          version=_node_version("kinesalite")),
     # LocalStack's runtime in host mode (no Docker), its own Python 3.13 venv (2026.3 uses 3.13's
     # warnings.deprecated and cbor2 5's internals, and pyOpenSSL < 24.3 to make its TLS cert). SQS is its own
@@ -191,7 +207,8 @@ def command(peer: Peer, prefix: list[str], port: int) -> Command:
 def describe() -> str:
     """The peers table for --help: name, services, how to install."""
     lines = ["named peers:"]
+    width = max(len(p.name) for p in PEERS.values())
     for p in PEERS.values():
         services = ", ".join(sorted(p.services))
-        lines.append(f"  {p.name:<11} {services:<23} {p.install}")
+        lines.append(f"  {p.name:<{width}} {services:<23} {p.install}")
     return "\n".join(lines)
