@@ -9,7 +9,6 @@ awaitable that the server awaits.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -27,7 +26,7 @@ from cloudlet.protocol.errors import (
     ValidationException,
 )
 from cloudlet.protocol.validate import Violation, compile_input, serialization_message, validation_message
-from cloudlet.services.base import RequestContext
+from cloudlet.services.base import RequestContext, new_id
 
 log = logging.getLogger("cloudlet.gateway")
 
@@ -68,7 +67,7 @@ class Gateway:
     def handle(self, request: Request) -> Response | Awaitable[Response]:
         if request.path.startswith(("/_cloudlet/", "/_localstack/")):
             return internal.handle(self.app, request)
-        request_id = str(uuid.uuid4())
+        request_id = new_id()
         signing = None
         cred = None
         auth_error = None

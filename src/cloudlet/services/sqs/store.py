@@ -35,9 +35,9 @@ redriven messages), so both stay cheap with any number of messages queued.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
+from cloudlet.services.base import new_id
 from cloudlet.storage.codec import dumps, loads
 from cloudlet.services.sqs.message import (
     Message,
@@ -186,7 +186,7 @@ class QueueData:
                     group: str | None, dedup: str | None, message_id: str | None = None) -> Message:
         seq = self.next_seq()
         msg = Message(
-            seq=seq, id=message_id or str(uuid.uuid4()), body=body, md5_body=md5_hex(body.encode()),
+            seq=seq, id=message_id or new_id(), body=body, md5_body=md5_hex(body.encode()),
             attrs=attrs, md5_attrs=md5_of_attributes(attrs), trace=trace,
             md5_sys=md5_of_attributes({"AWSTraceHeader": {"DataType": "String", "StringValue": trace}})
             if trace else None,
