@@ -80,6 +80,28 @@ def test_restart_keeps_queues_attributes_tags_in_flight_and_delays(durable_serve
     assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "delayed"
 
 
+def test_sequence_numbers_keep_rising_after_the_queue_is_emptied_and_restarted(durable_server):
+    # seqs are not stored as a counter: after a restart the newest message may be gone,
+    # yet the next SequenceNumber must still be larger, and no message may be overwritten
+    sqs = client(durable_server)
+    fifo = sqs.create_queue(QueueName="seq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    url = sqs.create_queue(QueueName="seq")["QueueUrl"]
+    sent = [int(sqs.send_message(QueueUrl=fifo, MessageBody=str(i), MessageGroupId="g",
+                                 MessageDeduplicationId=str(i))["SequenceNumber"]) for i in range(20)]
+    assert sent == sorted(sent) and len(set(sent)) == 20 and all(len(str(n)) == 20 for n in sent)
+    assert len(drain(sqs, fifo)) == 20  # received and deleted
+    sqs.send_message(QueueUrl=url, MessageBody="kept")
+    durable_server.restart()
+    sqs = client(durable_server)
+    after = int(sqs.send_message(QueueUrl=fifo, MessageBody="x", MessageGroupId="g",
+                                 MessageDeduplicationId="x")["SequenceNumber"])
+    assert after > sent[-1]
+    for i in range(50):
+        sqs.send_message(QueueUrl=url, MessageBody=f"new{i}")
+    bodies = sorted(m["Body"] for m in drain(sqs, url))
+    assert bodies == sorted(["kept"] + [f"new{i}" for i in range(50)])
+
+
 def _send_until_killed(server, url, prefix, acked, attempted, lock, fifo=False):
     sqs = client(server)
     i = 0

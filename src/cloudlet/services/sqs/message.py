@@ -259,8 +259,9 @@ def check_fifo_batch(queue: Queue, entries: list[dict]) -> None:
 
 
 def sequence_number(seq: int) -> str:
-    """FIFO SequenceNumber: large, non-consecutive, strictly increasing per queue, 20 digits."""
-    return str(10**19 + seq * 65_537)
+    """FIFO SequenceNumber: large, non-consecutive, strictly increasing per queue, 20 digits
+    (seqs are microseconds since 1970, or small counters in data from earlier versions)."""
+    return str(10**19 + seq)
 
 
 # ---------------------------------------------------------------- receipt handles

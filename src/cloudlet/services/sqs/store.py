@@ -6,7 +6,7 @@ Every key starts ``("sqs", <kind>, account, region, ...)``:
     ("sqs", "deleted", acct, region, name)           -> deletion time (QueueDeletedRecently)
     ("sqs", "task", acct, region, task_id)           -> message move task record
     ("sqs", "data", acct, region, name, ...)          per-queue data, dropped as one range:
-        ("n",)                      next message seq
+        ("n",)                      next message seq (data written before seqs came from the clock)
         ("m", seq)                  message record
         ("v", visible_at_ms, seq)   visibility index: b"a" available, b"d" delayed, b"f" in flight
         ("t", enqueued_ms, seq)     retention index (sent_ms unless a FIFO dead-letter move reset it)
@@ -31,6 +31,12 @@ test_fifo_message_group_visibility_after_terminate_visibility_timeout). A messag
 flight at the head of its group blocks the group.
 Neither reads more than it hands out plus what it drops on the way (expired or
 redriven messages), so both stay cheap with any number of messages queued.
+
+A message's seq is max(the queue's last seq + 1, the clock in microseconds): strictly
+increasing, kept in memory (the first send of a queue in a process reads its highest
+stored seq), so a send writes no counter. The clock floor keeps seqs (and FIFO
+sequence numbers) increasing across restarts even when the newest messages were
+deleted.
 """
 
 from __future__ import annotations
@@ -114,6 +120,10 @@ def deleted_at(tx, account: str, region: str, name: str) -> float | None:
 
 # ---------------------------------------------------------------- one queue's messages
 
+# queue data prefix -> the last seq this process gave a message there (see the module docstring)
+_LAST_SEQ: dict[tuple, int] = {}
+
+
 class QueueData:
     """The messages of one queue inside one transaction."""
 
@@ -125,12 +135,19 @@ class QueueData:
         self.p = data_prefix(queue.account, queue.region, queue.name)
 
     # -- records ---------------------------------------------------------------
-    def next_seq(self) -> int:
-        key = self.p + ("n",)
-        raw = self.tx.get(key)
-        seq = int(raw) if raw is not None else 1
-        self.tx.put(key, str(seq + 1).encode())
+    def next_seq(self, now_ms: int) -> int:
+        last = _LAST_SEQ.get(self.p)
+        if last is None:
+            last = self._stored_last_seq()
+        seq = max(last + 1, now_ms * 1000)
+        _LAST_SEQ[self.p] = seq
         return seq
+
+    def _stored_last_seq(self) -> int:
+        top = next(iter(self.tx.range(prefix=self.p + ("m",), reverse=True, limit=1)), None)
+        last = top[0][-1] if top is not None else 0
+        raw = self.tx.get(self.p + ("n",))  # the counter of data written by earlier versions
+        return max(last, int(raw) - 1) if raw is not None else last
 
     def get(self, seq: int) -> Message | None:
         raw = self.tx.get(self.p + ("m", seq))
@@ -184,7 +201,7 @@ class QueueData:
     # -- sending -----------------------------------------------------------------
     def new_message(self, body: str, attrs: dict, trace: str | None, sender: str, now_ms: int, delay: int,
                     group: str | None, dedup: str | None, message_id: str | None = None) -> Message:
-        seq = self.next_seq()
+        seq = self.next_seq(now_ms)
         msg = Message(
             seq=seq, id=message_id or new_id(), body=body, md5_body=md5_hex(body.encode()),
             attrs=attrs, md5_attrs=md5_of_attributes(attrs), trace=trace,
@@ -204,7 +221,7 @@ class QueueData:
         counts receives "across all queues", API reference ReceiveMessage); a move task
         back out of it starts the count afresh.
         """
-        seq = self.next_seq()
+        seq = self.next_seq(now_ms)
         moved = Message(
             seq=seq, id=msg.id, body=msg.body, md5_body=msg.md5_body, attrs=msg.attrs, md5_attrs=msg.md5_attrs,
             trace=msg.trace, md5_sys=msg.md5_sys, sent_ms=msg.sent_ms, sender=msg.sender,
