@@ -123,6 +123,32 @@ def _node_version(package: str) -> Callable[[list[str]], str | None]:
     return version
 
 
+def _node_install(package: str) -> str:
+    return (f"mkdir -p /tmp/peers && cd /tmp/peers && npm install {package} && "
+            "export CLOUDLET_BENCH_NODE_PATH=/tmp/peers/node_modules")
+
+
+def _path(disk: bool, prefix: str) -> list[str]:
+    """In memory, or (``-disk`` peers, beside cloudlet's durable store) LevelDB in a fresh temporary directory."""
+    return ["--path", tempfile.mkdtemp(prefix=prefix)] if disk else []
+
+
+def _dynalite(name: str, disk: bool) -> Peer:
+    # tables are ACTIVE at once rather than after 500 ms
+    return Peer(name, frozenset({"dynamodb"}), _node_install("dynalite"), _node_peer("dynalite"),
+                lambda port: ["--host", "127.0.0.1", "--port", str(port), *_path(disk, "dynalite-"),
+                              "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"],
+                version=_node_version("dynalite"))
+
+
+def _kinesalite(name: str, disk: bool) -> Peer:
+    # listens on every interface (it has no --host); streams ACTIVE at once
+    return Peer(name, frozenset({"kinesis"}), _node_install("kinesalite"), _node_peer("kinesalite"),
+                lambda port: ["--port", str(port), *_path(disk, "kinesalite-"), "--createStreamMs", "0",
+                              "--deleteStreamMs", "0", "--updateStreamMs", "0", "--shardLimit", "1000"],
+                version=_node_version("kinesalite"))
+
+
 # ------------------------------------------------------------------ the table
 
 PEERS: dict[str, Peer] = {p.name: p for p in [
@@ -139,37 +165,10 @@ PEERS: dict[str, Peer] = {p.name: p for p in [
          env=lambda port: {"GATEWAY_PORT": str(port), "BIND_HOST": "127.0.0.1", "SERVICES": "dynamodb,sqs,kinesis",
                            "LOG_LEVEL": "WARNING"},
          version=_python_version("ministack"), ready_path="/_ministack/health"),
-    # In-memory (no --path); tables are ACTIVE at once rather than after 500 ms.
-    Peer("dynalite", frozenset({"dynamodb"}),
-         "mkdir -p /tmp/peers && cd /tmp/peers && npm install dynalite && "
-         "export CLOUDLET_BENCH_NODE_PATH=/tmp/peers/node_modules",
-         _node_peer("dynalite"),
-         lambda port: ["--host", "127.0.0.1", "--port", str(port),
-                       "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"],
-         version=_node_version("dynalite")),
-    # The same on disk (LevelDB in a fresh temporary directory): beside cloudlet's durable store.
-    Peer("dynalite-disk", frozenset({"dynamodb"}),
-         "mkdir -p /tmp/peers && cd /tmp/peers && npm install dynalite && "
-         "export CLOUDLET_BENCH_NODE_PATH=/tmp/peers/node_modules",
-         _node_peer("dynalite"),
-         lambda port: ["--host", "127.0.0.1", "--port", str(port), "--path", tempfile.mkdtemp(prefix="dynalite-"),
-                       "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"],
-         version=_node_version("dynalite")),
-    # In-memory; listens on every interface (it has no --host); streams ACTIVE at once.
-    Peer("kinesalite", frozenset({"kinesis"}),
-         "mkdir -p /tmp/peers && cd /tmp/peers && npm install kinesalite && "
-         "export CLOUDLET_BENCH_NODE_PATH=/tmp/peers/node_modules",
-         _node_peer("kinesalite"),
-         lambda port: ["--port", str(port), "--createStreamMs", "0", "--deleteStreamMs", "0",
-                       "--updateStreamMs", "0", "--shardLimit", "1000"],
-         version=_node_version("kinesalite")),
-    Peer("kinesalite-disk", frozenset({"kinesis"}),
-         "mkdir -p /tmp/peers && cd /tmp/peers && npm install kinesalite && "
-         "export CLOUDLET_BENCH_NODE_PATH=/tmp/peers/node_modules",
-         _node_peer("kinesalite"),
-         lambda port: ["--port", str(port), "--path", tempfile.mkdtemp(prefix="kinesalite-"), "--createStreamMs", "0",
-                       "--deleteStreamMs", "0", "--updateStreamMs", "0", "--shardLimit", "1000"],
-         version=_node_version("kinesalite")),
+    _dynalite("dynalite", disk=False),
+    _dynalite("dynalite-disk", disk=True),
+    _kinesalite("kinesalite", disk=False),
+    _kinesalite("kinesalite-disk", disk=True),
     # LocalStack's runtime in host mode (no Docker), its own Python 3.13 venv (2026.3 uses 3.13's
     # warnings.deprecated and cbor2 5's internals, and pyOpenSSL < 24.3 to make its TLS cert). SQS is its own
     # Python; Kinesis runs kinesis-mock, which it installs from npm at first use. DynamoDB is

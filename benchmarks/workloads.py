@@ -212,24 +212,18 @@ def _fill_budget(env: Env) -> float:
     return max(60.0, 5 * env.seconds * env.repeat)
 
 
-def _sqs_fill(env: Env, url: str, count: int, fifo: bool) -> int:
-    """Fill with batches over raw HTTP (fast), groups spread over 64 for FIFO, for at most
-    ``_fill_budget``. Returns how many messages went in (fewer than ``count`` only on a slow server)."""
+def _send_within_budget(env: Env, reqs: list[bytes], per_request: int, what: str, connections: int) -> int:
+    """Send pre-built fill requests over ``connections`` raw keep-alive connections
+    until done or ``_fill_budget`` is spent; any answer but 200 is an error. Returns
+    how many items went in (``per_request`` a request)."""
     from benchmarks.client import connect
 
     s = env.signer
-    budget = _fill_budget(env)
+    deadline = time.perf_counter() + _fill_budget(env)
     sent = [0]
 
     async def fill():
-        conns = [await connect(s.host, s.port) for _ in range(8)]
-        batches = [
-            s.json("sqs", SQS + "SendMessageBatch", {"QueueUrl": url, "Entries": [
-                {"Id": str(j), "MessageBody": BODY,
-                 **({"MessageGroupId": f"g{(b * 10 + j) % 64}", "MessageDeduplicationId": f"f{b}-{j}"} if fifo else {})}
-                for j in range(10)]})
-            for b in range(count // 10)]
-        deadline = time.perf_counter() + budget
+        conns = [await connect(s.host, s.port) for _ in range(connections)]
 
         async def run(conn, part):
             for req in part:
@@ -237,15 +231,29 @@ def _sqs_fill(env: Env, url: str, count: int, fifo: bool) -> int:
                     return
                 status, body = await conn.request(req)
                 if status != 200:
-                    raise RuntimeError(f"SendMessageBatch answered {status}: {body[:200]!r}")
-                sent[0] += 10
-        await asyncio.gather(*(run(c, batches[i::8]) for i, c in enumerate(conns)))
+                    raise RuntimeError(f"{what} answered {status}: {body[:200]!r}")
+                sent[0] += per_request
+        await asyncio.gather(*(run(c, reqs[i::connections]) for i, c in enumerate(conns)))
         for c in conns:
             c.transport.close()
     asyncio.run(fill())
-    if sent[0] < count:
-        print(f"fill of {url} stopped after {budget:.0f} s at {sent[0]:,} of {count:,} messages", flush=True)
     return sent[0]
+
+
+def _sqs_fill(env: Env, url: str, count: int, fifo: bool) -> int:
+    """Fill with batches over raw HTTP (fast), groups spread over 64 for FIFO, for at most
+    ``_fill_budget``. Returns how many messages went in (fewer than ``count`` only on a slow server)."""
+    s = env.signer
+    batches = [
+        s.json("sqs", SQS + "SendMessageBatch", {"QueueUrl": url, "Entries": [
+            {"Id": str(j), "MessageBody": BODY,
+             **({"MessageGroupId": f"g{(b * 10 + j) % 64}", "MessageDeduplicationId": f"f{b}-{j}"} if fifo else {})}
+            for j in range(10)]})
+        for b in range(count // 10)]
+    sent = _send_within_budget(env, batches, 10, "SendMessageBatch", 8)
+    if sent < count:
+        print(f"fill of {url} stopped after {_fill_budget(env):.0f} s at {sent:,} of {count:,} messages", flush=True)
+    return sent
 
 
 def sqs_receive_delete(env: Env, fifo: bool = False) -> Worker:
@@ -311,25 +319,11 @@ def kinesis_get(env: Env, records: int = 100000) -> Worker:
     fill = [s.json("kinesis", KIN + "PutRecords", {"StreamName": stream, "Records": [
         {"Data": data, "PartitionKey": f"p{i}-{j}"} for j in range(500)]}, version="1.1") for i in range(records // 500)]
 
-    budget = _fill_budget(env)
-    filled = [0]
-
-    async def do_fill():
-        from benchmarks.client import connect
-        conn = await connect(s.host, s.port)
-        deadline = time.perf_counter() + budget
-        for r in fill:
-            if time.perf_counter() > deadline:
-                break
-            status, body = await conn.request(r)
-            if status != 200:
-                raise RuntimeError(f"PutRecords answered {status}: {body[:200]!r}")
-            filled[0] += 500
-        conn.transport.close()
-    asyncio.run(do_fill())
-    if filled[0] < records:  # workers go back to TRIM_HORIZON when they reach the end: a short shard still serves
-        print(f"fill of {stream} stopped after {budget:.0f} s at {filled[0]:,} of {records:,} records", flush=True)
-        env.extras["fill"] = {"wanted": records, "filled": filled[0]}
+    filled = _send_within_budget(env, fill, 500, "PutRecords", 1)
+    if filled < records:  # workers go back to TRIM_HORIZON when they reach the end: a short shard still serves
+        print(f"fill of {stream} stopped after {_fill_budget(env):.0f} s at {filled:,} of {records:,} records",
+              flush=True)
+        env.extras["fill"] = {"wanted": records, "filled": filled}
     shard = env.boto("kinesis").list_shards(StreamName=stream)["Shards"][0]["ShardId"]
     first = s.json("kinesis", KIN + "GetShardIterator", {"StreamName": stream, "ShardId": shard,
                                                         "ShardIteratorType": "TRIM_HORIZON"}, version="1.1")
