@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ServerProcess, make_client
-from tests.services.kinesis.conftest import SLOW_TRANSITION, error_of, new_account, settle
+from tests.services.kinesis.conftest import SLOW_TRANSITION, error_of, settle
 
 S0 = "shardId-000000000000"
 
@@ -23,13 +23,8 @@ def srv():
 
 
 @pytest.fixture
-def acct() -> str:
-    return new_account()
-
-
-@pytest.fixture
-def k(srv, acct):
-    return make_client("kinesis", srv.url, access_key=acct)
+def k(srv, account):
+    return make_client("kinesis", srv.url, access_key=account)
 
 
 def create(client, server, name: str, shards: int = 1, **kw) -> dict:
@@ -79,12 +74,12 @@ def test_every_next_shard_iterator_is_new(k, srv):
         assert k.get_records(ShardIterator=second)["Records"] == []
 
 
-def test_list_shards_refuses_a_stream_that_is_not_active_or_updating(k, srv, acct):
+def test_list_shards_refuses_a_stream_that_is_not_active_or_updating(k, srv, account):
     # The KCL (KinesisShardDetector.listShards) takes ResourceInUseException from ListShards as
     # "Stream is not in Active/Updating status" and waits: CREATING and DELETING are refused
     k.create_stream(StreamName="ls", ShardCount=2)
     code, msg = error_of(k.list_shards, StreamName="ls")
-    assert (code, msg) == ("ResourceInUseException", f"Stream ls under account {acct} not ACTIVE, instead in state "
+    assert (code, msg) == ("ResourceInUseException", f"Stream ls under account {account} not ACTIVE, instead in state "
                                                      "CREATING")
     settle(srv)
     k.split_shard(StreamName="ls", ShardToSplit=S0, NewStartingHashKey=str(1 << 125))
@@ -94,7 +89,7 @@ def test_list_shards_refuses_a_stream_that_is_not_active_or_updating(k, srv, acc
     page = k.list_shards(StreamName="ls", MaxResults=1)
     k.delete_stream(StreamName="ls")
     code, msg = error_of(k.list_shards, StreamName="ls")
-    assert (code, msg) == ("ResourceInUseException", f"Stream ls under account {acct} not ACTIVE, instead in state "
+    assert (code, msg) == ("ResourceInUseException", f"Stream ls under account {account} not ACTIVE, instead in state "
                                                      "DELETING")
     assert error_of(k.list_shards, NextToken=page["NextToken"])[0] == "ResourceInUseException"
     assert k.describe_stream_summary(StreamName="ls")["StreamDescriptionSummary"]["StreamStatus"] == "DELETING"
@@ -175,7 +170,7 @@ def _pipelined(server, account: str, calls: list[tuple[str, dict]]) -> list[tupl
     return out
 
 
-def test_increasing_retention_does_not_bring_back_expired_records(k, srv, acct):
+def test_increasing_retention_does_not_bring_back_expired_records(k, srv, account):
     # IncreaseStreamRetentionPeriod (API reference): "it does not make previous, expired data
     # (older than the stream's previous retention period) accessible after the operation has
     # been called". The calls go in one pipelined write so that the retention sweeper has not
@@ -185,7 +180,7 @@ def test_increasing_retention_does_not_bring_back_expired_records(k, srv, acct):
     k.put_records(StreamName="keep", Records=[{"Data": b"old", "PartitionKey": str(i)} for i in range(10)])
     srv.advance_clock(30 * 3600)  # 30 h old: still inside 48 h
     it = k.get_shard_iterator(StreamName="keep", ShardId=S0, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    answers = _pipelined(srv, acct, [
+    answers = _pipelined(srv, account, [
         ("DecreaseStreamRetentionPeriod", {"StreamName": "keep", "RetentionPeriodHours": 24}),
         ("IncreaseStreamRetentionPeriod", {"StreamName": "keep", "RetentionPeriodHours": 48}),
         ("GetRecords", {"ShardIterator": it}),
@@ -202,7 +197,7 @@ def test_increasing_retention_does_not_bring_back_expired_records(k, srv, acct):
     assert [r["Data"] for r in k.get_records(ShardIterator=it)["Records"]] == [b"new"]
 
 
-def test_switching_to_on_demand_counts_against_the_on_demand_stream_limit(k, srv, acct):
+def test_switching_to_on_demand_counts_against_the_on_demand_stream_limit(k, srv, account):
     # DescribeLimits' OnDemandStreamCountLimit, "the maximum number of data streams with the
     # on-demand capacity mode", holds for a stream switched to on-demand as for one created so
     for i in range(50):
@@ -214,7 +209,7 @@ def test_switching_to_on_demand_counts_against_the_on_demand_stream_limit(k, srv
     arn = k.describe_stream_summary(StreamName="prov")["StreamDescriptionSummary"]["StreamARN"]
     code, msg = error_of(k.update_stream_mode, StreamARN=arn, StreamModeDetails={"StreamMode": "ON_DEMAND"})
     assert code == "LimitExceededException"
-    assert msg.startswith(f"This request would exceed the on-demand stream count limit for the account {acct}")
+    assert msg.startswith(f"This request would exceed the on-demand stream count limit for the account {account}")
     summary = k.describe_stream_summary(StreamName="prov")["StreamDescriptionSummary"]
     assert summary["StreamStatus"] == "ACTIVE" and summary["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
     assert k.describe_limits()["OnDemandStreamCount"] == 50

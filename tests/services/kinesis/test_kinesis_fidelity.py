@@ -17,7 +17,7 @@ import time
 import pytest
 
 from tests.conftest import ServerProcess, make_client
-from tests.services.kinesis.conftest import new_account, server_now
+from tests.services.kinesis.conftest import server_now
 from tests.services.kinesis.conftest import settle as end_transitions
 
 S0 = "shardId-000000000000"
@@ -34,13 +34,8 @@ def srv():
 
 
 @pytest.fixture
-def acct() -> str:
-    return new_account()
-
-
-@pytest.fixture
-def k(srv, acct):
-    return make_client("kinesis", srv.url, access_key=acct)
+def k(srv, account):
+    return make_client("kinesis", srv.url, access_key=account)
 
 
 def create(client, name: str, shards: int = 1, **kw) -> dict:
@@ -101,7 +96,7 @@ def test_create_describe_types_and_waiters(slow, slow_server, account):
         k.describe_stream(StreamName="types")
 
 
-def test_modeled_exception_classes(k, srv, acct):
+def test_modeled_exception_classes(k, srv, account):
     with pytest.raises(k.exceptions.ResourceNotFoundException) as e:
         k.describe_stream_summary(StreamName="missing")
     assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
@@ -444,8 +439,8 @@ def test_tags_encryption_and_modes(k):
 
 
 @pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed")
-def test_aws_cli_round_trip(srv, acct):
-    env = dict(os.environ, AWS_ACCESS_KEY_ID=acct, AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION="us-east-1",
+def test_aws_cli_round_trip(srv, account):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=account, AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION="us-east-1",
                AWS_PAGER="")
     v2 = subprocess.run(["aws", "--version"], capture_output=True, text=True).stdout.startswith("aws-cli/2")
 
