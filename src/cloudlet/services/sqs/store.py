@@ -320,10 +320,8 @@ class QueueData:
         return nxt[0][-2] if nxt is not None else None
 
     def purge(self) -> None:
-        counter = self.tx.get(self.p + ("n",))
+        # seqs go on rising without a stored counter (the clock floor, _LAST_SEQ)
         self.tx.delete_range(prefix=self.p)
-        if counter is not None:
-            self.tx.put(self.p + ("n",), counter)
 
     # -- receiving -----------------------------------------------------------------------
     def deliver(self, msg: Message, now_ms: int, visibility_ms: int, nonce: str) -> None:
