@@ -190,20 +190,34 @@ BODY = "m" * 256
 
 
 def sqs_send(env: Env, fifo: bool = False) -> Worker:
+    """Standard: pre-built requests, cycled. FIFO: every request is built and signed
+    in the timed loop with a deduplication id never used before, so each send is a
+    new message (a cycled pool would repeat ids inside the 5-minute deduplication
+    window and measure duplicates the server drops)."""
     url = _queue(env, fifo)
     s = env.signer
+    if not fifo:
+        reqs = _pool(lambda i: s.json("sqs", SQS + "SendMessage", {"QueueUrl": url, "MessageBody": BODY}), 20000)
 
-    def build(i):
-        p = {"QueueUrl": url, "MessageBody": BODY}
-        if fifo:
-            p["MessageGroupId"] = f"g{i % 64}"
-            p["MessageDeduplicationId"] = f"d{i}-{uuid.uuid4().hex[:6]}"
-        return s.json("sqs", SQS + "SendMessage", p)
-    reqs = _pool(build, 20000)
+        async def worker(conn, idx, rec, stop):
+            await _loop(conn, reqs, rec, stop, idx=idx)
+        return worker
 
-    async def worker(conn, idx, rec, stop):
-        await _loop(conn, reqs, rec, stop, idx=idx)
-    return worker
+    run_id = uuid.uuid4().hex[:8]
+
+    async def fifo_worker(conn, idx, rec, stop):
+        request = conn.request
+        perf = time.perf_counter
+        i = 0
+        while not stop():
+            req = s.json("sqs", SQS + "SendMessage", {
+                "QueueUrl": url, "MessageBody": BODY, "MessageGroupId": f"g{(idx * 7 + i) % 64}",
+                "MessageDeduplicationId": f"{run_id}-{idx}-{i}"})
+            t = perf()
+            status, _ = await request(req)
+            rec(perf() - t, 1, status == 200)
+            i += 1
+    return fifo_worker
 
 
 def _fill_budget(env: Env) -> float:

@@ -39,6 +39,9 @@ from cloudlet.storage.interface import Key, Store, Transaction
 from cloudlet.storage.keys import pack, prefix_range
 
 CHECKPOINT_PAGES = 256
+# A range() over a transaction with more buffered writes than this sends them to
+# SQLite first (under a SAVEPOINT) rather than overlaying them on the scan.
+MERGE_MAX = 256
 
 _GET = "SELECT v FROM kv WHERE k = ?"
 _PUT = "INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v"
@@ -53,15 +56,30 @@ class StoreLockedError(RuntimeError):
 
 
 class SqliteTransaction(Transaction):
-    __slots__ = ("_store", "_cur", "_open", "_used", "_writing", "_scans")
+    """Writes wait in ``_buf`` (packed key -> value, None for a delete) and reach
+    SQLite in one ``executemany`` per kind when the transaction ends, or earlier
+    when a ``delete_range()`` (or a ``range()`` over more than ``MERGE_MAX`` of
+    them) needs the table to show them. Reads look in the buffer first, so a
+    transaction sees its own writes: ``get`` there, ``range`` as an overlay
+    (``_common.Scan``) over what SQLite holds. A
+    transaction that rolls back before anything reached SQLite just drops the
+    buffer; one that sent writes early opened a SAVEPOINT (group commit) or a
+    BEGIN (otherwise) first and rolls back to it. In group commit, a
+    transaction whose writes all go at the end needs no SAVEPOINT, which is
+    most of them (measured: SAVEPOINT + RELEASE cost ~8 us of a ~23 us
+    three-key write; the executemany saves ~1 us more)."""
+
+    __slots__ = ("_store", "_cur", "_open", "_used", "_writing", "_scans", "_buf", "_sp")
 
     def __init__(self, store: SqliteStore):
         self._store = store
         self._cur = store._cur
         self._open = False
         self._used = False
-        self._writing = False  # BEGIN issued
+        self._writing = False  # this transaction has sent writes to SQLite (inside its BEGIN or SAVEPOINT)
+        self._sp = False  # group commit: a SAVEPOINT guards what was sent
         self._scans: list[Scan] = []  # live range() iterations to notify of writes
+        self._buf: dict[bytes, bytes | None] = {}
 
     # -- context manager ------------------------------------------------------
     def __enter__(self) -> SqliteTransaction:
@@ -81,51 +99,84 @@ class SqliteTransaction(Transaction):
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         store = self._store
+        cur = self._cur
         try:
-            if self._writing and store._group:
-                if exc_type is None:
-                    self._cur.execute("RELEASE tx")
-                else:
-                    self._cur.execute("ROLLBACK TO tx")
-                    self._cur.execute("RELEASE tx")
-            elif self._writing:
-                if exc_type is None:
-                    try:
-                        self._cur.execute("COMMIT")
-                    except BaseException:
-                        # e.g. disk full: leave no half-open transaction behind
-                        if store._conn.in_transaction:
-                            try:
-                                store._conn.execute("ROLLBACK")
-                            except sqlite3.Error:
-                                pass
-                        raise
-                elif store._conn.in_transaction:
-                    self._cur.execute("ROLLBACK")
+            if exc_type is None:
+                if self._buf:
+                    self._send(final=True)
+                if self._sp:
+                    cur.execute("RELEASE tx")
+                elif self._writing and not store._group:
+                    cur.execute("COMMIT")
+            elif self._sp:
+                cur.execute("ROLLBACK TO tx")
+                cur.execute("RELEASE tx")
+            elif self._writing and not store._group and store._conn.in_transaction:
+                cur.execute("ROLLBACK")
+        except BaseException:
+            # e.g. disk full: leave no half-written transaction behind
+            self._abandon()
+            raise
         finally:
             self._open = False
-            self._writing = False
+            self._writing = self._sp = False
+            self._buf = {}
             self._scans.clear()
             store._active = None
         return False
 
-    def _begin(self) -> None:
-        if not self._open:
-            raise RuntimeError("transaction is not open")
+    def _abandon(self) -> None:
         store = self._store
+        conn = store._conn
+        if self._sp:
+            try:
+                self._cur.execute("ROLLBACK TO tx")
+                self._cur.execute("RELEASE tx")
+                return
+            except sqlite3.Error:
+                pass
+        if store._group and store.pending:
+            # Our writes went straight into the batch and could not be taken out alone:
+            # the whole batch goes, and flush() reports it lost (nothing of it was answered).
+            store._lost = True
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        if store._group and store.pending:
+            conn.execute("BEGIN")  # later transactions of this turn still group (and are lost with it)
+
+    def _send(self, final: bool = False) -> None:
+        """Send the buffered writes to SQLite. Early sends (``final`` false) in
+        group commit first open a SAVEPOINT, so a rollback can take them back."""
+        store = self._store
+        cur = self._cur
         if store._group:
             if not store.pending:
-                self._cur.execute("BEGIN")
+                cur.execute("BEGIN")
                 store.pending = True
                 if store.on_pending is not None:
                     store.on_pending()
-            self._cur.execute("SAVEPOINT tx")
-        else:
-            self._cur.execute("BEGIN")
+            if not final and not self._sp:
+                cur.execute("SAVEPOINT tx")
+                self._sp = True
+        elif not self._writing:
+            cur.execute("BEGIN")
         self._writing = True
+        buf = self._buf
+        if buf:
+            self._buf = {}
+            puts = [(k, v) for k, v in buf.items() if v is not None]
+            if len(puts) < len(buf):
+                cur.executemany(_DELETE, [(k,) for k, v in buf.items() if v is None])
+            if puts:
+                cur.executemany(_PUT, puts)
 
     def _note(self, k: bytes) -> None:
-        """Give live scans the value ``k`` has before it is written."""
+        """Give live scans the value ``k`` had when they started, before it is
+        written: what SQLite holds, as a key buffered when a scan started is in
+        its overlay already."""
         old = MISSING
         fetched = False
         for s in self._scans:
@@ -140,26 +191,30 @@ class SqliteTransaction(Transaction):
     def get(self, key: Key) -> bytes | None:
         if not self._open:
             raise RuntimeError("transaction is not open")
-        row = self._cur.execute(_GET, (key if type(key) is bytes else pack(key),)).fetchone()
+        k = key if type(key) is bytes else pack(key)
+        buf = self._buf
+        if buf and k in buf:
+            return buf[k]
+        row = self._cur.execute(_GET, (k,)).fetchone()
         return None if row is None else row[0]
 
     def put(self, key: Key, value: bytes) -> None:
-        if not self._writing:
-            self._begin()
+        if not self._open:
+            raise RuntimeError("transaction is not open")
         if type(value) is not bytes:
             value = check_value(value)
         k = key if type(key) is bytes else pack(key)
         if self._scans:
             self._note(k)
-        self._cur.execute(_PUT, (k, value))
+        self._buf[k] = value
 
     def delete(self, key: Key) -> None:
-        if not self._writing:
-            self._begin()
+        if not self._open:
+            raise RuntimeError("transaction is not open")
         k = key if type(key) is bytes else pack(key)
         if self._scans:
             self._note(k)
-        self._cur.execute(_DELETE, (k,))
+        self._buf[k] = None
 
     def range(
         self,
@@ -179,6 +234,17 @@ class SqliteTransaction(Transaction):
         if lo >= hi:
             return iter(())
         scan = Scan(lo, hi)
+        buf = self._buf
+        if buf:
+            if len(buf) > MERGE_MAX:
+                self._send()
+            else:
+                # the scan shows the buffered writes in its window as it shows the
+                # writes made while it runs: an overlay over what SQLite holds
+                overlay = scan.overlay
+                for k, v in buf.items():
+                    if lo <= k < hi:
+                        overlay[k] = MISSING if v is None else v
         self._scans.append(scan)
         return scan_iter(self, self._scans, scan, self._fetch, reverse, limit, None if packed_keys else KeyDecoder(p))
 
@@ -188,8 +254,9 @@ class SqliteTransaction(Transaction):
         return self._cur.execute(_SCAN_REV if reverse else _SCAN, (lo, hi, n)).fetchall()
 
     def delete_range(self, *, prefix: Key) -> int:
-        if not self._writing:
-            self._begin()
+        if not self._open:
+            raise RuntimeError("transaction is not open")
+        self._send()
         lo, hi = prefix_range(prefix)
         cur = self._cur
         for s in self._scans:
@@ -209,6 +276,7 @@ class SqliteStore(Store):
         self._exclusive = exclusive
         self._group = group_commit and exclusive
         self.pending = False
+        self._lost = False  # the open batch was rolled back (a transaction failed mid-write)
         self._active: SqliteTransaction | None = None
         conn = sqlite3.connect(
             path,
@@ -252,6 +320,11 @@ class SqliteStore(Store):
         if self._active is not None:
             raise RuntimeError("flush() while a transaction is open")
         self.pending = False
+        if self._lost:
+            self._lost = False
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise sqlite3.OperationalError("a write failed; the batch of transactions it belonged to was rolled back")
         try:
             self._cur.execute("COMMIT")
         except BaseException:

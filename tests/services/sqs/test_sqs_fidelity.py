@@ -355,12 +355,22 @@ def test_dead_letter_retention_counts_from_the_move_only_for_fifo(sqs, server, m
     assert sqs.receive_message(QueueUrl=src, VisibilityTimeout=0)["Messages"][0]["MessageId"] == sent["MessageId"]
     assert "Messages" not in sqs.receive_message(QueueUrl=src)  # moved to the DLQ on this receive
     server.advance_clock(30)  # 80 s after the send, 30 s after the move
-    got = sqs.receive_message(QueueUrl=dlq, AttributeNames=["All"]).get("Messages", [])
+
+    def queued() -> int:
+        attrs = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+        return sum(int(attrs[a]) for a in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                                           "ApproximateNumberOfMessagesDelayed"))
+
+    assert queued() == (1 if fifo else 0)  # the counters leave out what has expired, too
+    got = sqs.receive_message(QueueUrl=dlq, AttributeNames=["All"], VisibilityTimeout=0).get("Messages", [])
     if fifo:
         assert [m["MessageId"] for m in got] == [sent["MessageId"]]
         assert got[0]["Attributes"]["DeadLetterQueueSourceArn"] == arn_of(sqs, src)
     else:
         assert got == []
+    server.advance_clock(31)  # 61 s after the move: gone from a FIFO dead-letter queue too
+    assert queued() == 0
+    assert "Messages" not in sqs.receive_message(QueueUrl=dlq)
 
 
 # ---------------------------------------------------------------- query protocol

@@ -237,6 +237,23 @@ def test_retention_expires_messages(sqs):
     assert sqs.counts(url) == (0, 0, 0)
 
 
+def test_retention_of_a_message_whose_seq_is_ahead_of_its_send_time(sqs):
+    """A queue's seqs only rise; after the clock went back (a reset) a message's seq is
+    ahead of when it was sent, and its retention still runs from its send."""
+    url = sqs.queue(MessageRetentionPeriod=60)
+    sqs.advance(1000)
+    sqs("SendMessage", QueueUrl=url, MessageBody="first")
+    [first] = sqs.receive(url)
+    sqs("DeleteMessage", QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+    sqs.app.clock.reset()
+    sqs("SendMessage", QueueUrl=url, MessageBody="second")
+    sqs.advance(59)
+    assert sqs.counts(url) == (1, 0, 0)
+    sqs.advance(2)
+    assert sqs.counts(url) == (0, 0, 0)
+    assert sqs.receive(url) == []
+
+
 def test_batches_report_each_entry(sqs):
     url = sqs.queue()
     out = sqs("SendMessageBatch", QueueUrl=url, Entries=[

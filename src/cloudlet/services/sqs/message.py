@@ -54,6 +54,13 @@ def enqueued(msg: Message) -> int:
     return msg.enqueued_ms if msg.enqueued_ms is not None else msg.sent_ms
 
 
+def retention_indexed(msg: Message) -> bool:
+    """Whether ``msg`` needs a retention index entry: its seq (clock microseconds
+    at the latest when it was stored) does not say when its retention started
+    (see ``store``)."""
+    return msg.seq // 1000 != enqueued(msg)
+
+
 def vis_flag(msg: Message) -> bytes:
     """The visibility index value: what a message whose visible_at is still ahead is
     waiting for -- b"f" the end of a receipt (in flight), b"d" its delay."""

@@ -41,11 +41,11 @@ def _enqueue(data: store.QueueData, out: Outgoing, sender: str, now: int) -> dic
     """Store one validated message (or recognise a FIFO duplicate); the SendMessage result."""
     queue = data.queue
     result = {"MD5OfMessageBody": md5_hex(out.body.encode())}
-    scope = None
+    scope = previous = None
     if queue.fifo:
         scope = data.dedup_scope(out.group)
-        dup = data.find_duplicate(scope, out.dedup, now)
-        if dup is not None:
+        previous = dup = data.dedup_record(scope, out.dedup)
+        if dup is not None and dup["expires"] > now:
             # Accepted but not delivered again within the 5-minute window: the
             # original message's id and sequence number come back.
             result.update(MessageId=dup["id"], SequenceNumber=dup["seqnum"])
@@ -56,7 +56,7 @@ def _enqueue(data: store.QueueData, out: Outgoing, sender: str, now: int) -> dic
             return result
     msg = data.new_message(out.body, out.attrs, out.trace, sender, now, out.delay, out.group, out.dedup)
     if scope is not None:
-        data.remember_dedup(scope, out.dedup, msg, now)
+        data.remember_dedup(scope, out.dedup, msg, now, previous)
     result["MessageId"] = msg.id
     if msg.md5_attrs:
         result["MD5OfMessageAttributes"] = msg.md5_attrs

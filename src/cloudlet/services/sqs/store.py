@@ -9,7 +9,8 @@ Every key starts ``("sqs", <kind>, account, region, ...)``:
         ("n",)                      next message seq (data written before seqs came from the clock)
         ("m", seq)                  message record
         ("v", visible_at_ms, seq)   visibility index: b"a" available, b"d" delayed, b"f" in flight
-        ("t", enqueued_ms, seq)     retention index (sent_ms unless a FIFO dead-letter move reset it)
+        ("t", enqueued_ms, seq)     retention index, only for messages whose seq does not tell
+                                    when their retention started (see below)
         ("g", group, seq)           FIFO: the messages of a group, in order
         ("o", head_visible_at, head_seq, group)  FIFO: each non-empty group, keyed by when its
                                     oldest message became (or becomes) receivable
@@ -37,6 +38,14 @@ increasing, kept in memory (the first send of a queue in a process reads its hig
 stored seq), so a send writes no counter. The clock floor keeps seqs (and FIFO
 sequence numbers) increasing across restarts even when the newest messages were
 deleted.
+
+So a sent message's seq is also when its retention started: ``seq // 1000`` is its
+sent_ms (unless more than 1,000 messages went into the queue in one millisecond, or
+the clock was set back). The retention sweep reads the message records in seq order
+up to the cutoff; only a message for which ``seq // 1000`` is not where its retention
+started (``retention_indexed``: moved in from another queue, or one of those rare
+cases) also gets a ("t", ...) entry. Its retention always starts no later than
+``seq // 1000``, so every record the seq scan reaches has expired.
 """
 
 from __future__ import annotations
@@ -50,12 +59,16 @@ from cloudlet.services.sqs.message import (
     enqueued,
     md5_hex,
     md5_of_attributes,
+    retention_indexed,
     sequence_number,
     vis_flag,
 )
 from cloudlet.services.sqs.models import DEDUP_WINDOW_SECONDS, Queue
 
 SWEEP_BATCH = 1000  # expired messages dropped per sweep call
+# Seqs below this (2001-09-09 in clock microseconds) are counters of data written
+# before seqs came from the clock; those messages all have retention entries.
+CLOCK_SEQS = 10**15
 
 
 def queue_key(account: str, region: str, name: str) -> tuple:
@@ -162,7 +175,8 @@ class QueueData:
         tx, p = self.tx, self.p
         self._put_record(msg)
         tx.put(p + ("v", msg.visible_at, msg.seq), vis_flag(msg))
-        tx.put(p + ("t", enqueued(msg), msg.seq), b"")
+        if retention_indexed(msg):
+            tx.put(p + ("t", enqueued(msg), msg.seq), b"")
         if self.queue.fifo:
             empty = next(iter(tx.range(prefix=p + ("g", msg.group), limit=1)), None) is None
             tx.put(p + ("g", msg.group, msg.seq), b"")
@@ -173,7 +187,8 @@ class QueueData:
         tx, p = self.tx, self.p
         tx.delete(p + ("m", msg.seq))
         tx.delete(p + ("v", msg.visible_at, msg.seq))
-        tx.delete(p + ("t", enqueued(msg), msg.seq))
+        if retention_indexed(msg):
+            tx.delete(p + ("t", enqueued(msg), msg.seq))
         if self.queue.fifo:
             group = msg.group
             tx.delete(p + ("g", group, msg.seq))
@@ -245,21 +260,19 @@ class QueueData:
     def dedup_scope(self, group: str | None) -> str:
         return group if self.queue.dedup_per_group and group else ""
 
-    def find_duplicate(self, scope: str, dedup_id: str, now_ms: int) -> dict | None:
+    def dedup_record(self, scope: str, dedup_id: str) -> dict | None:
+        """The deduplication record of ``dedup_id``, expired or not (``expires`` says)."""
         raw = self.tx.get(self.p + ("d", scope, dedup_id))
-        if raw is None:
-            return None
-        record = loads(raw)
-        return record if record["expires"] > now_ms else None
+        return loads(raw) if raw is not None else None
 
-    def remember_dedup(self, scope: str, dedup_id: str, msg: Message, now_ms: int) -> None:
-        key = self.p + ("d", scope, dedup_id)
-        raw = self.tx.get(key)
-        if raw is not None:
-            self.tx.delete(self.p + ("e", loads(raw)["expires"], scope, dedup_id))
+    def remember_dedup(self, scope: str, dedup_id: str, msg: Message, now_ms: int, previous: dict | None) -> None:
+        """Record ``msg`` under ``dedup_id``, replacing ``previous`` (its expired record, if any)."""
+        if previous is not None:
+            self.tx.delete(self.p + ("e", previous["expires"], scope, dedup_id))
         expires = now_ms + DEDUP_WINDOW_SECONDS * 1000
-        self.tx.put(key, dumps({"expires": expires, "id": msg.id, "seqnum": msg.seqnum,
-                                "md5_attrs": msg.md5_attrs, "md5_sys": msg.md5_sys}))
+        self.tx.put(self.p + ("d", scope, dedup_id),
+                    dumps({"expires": expires, "id": msg.id, "seqnum": msg.seqnum,
+                           "md5_attrs": msg.md5_attrs, "md5_sys": msg.md5_sys}))
         self.tx.put(self.p + ("e", expires, scope, dedup_id), b"")
 
     # -- ReceiveRequestAttemptId (FIFO) -------------------------------------------------
@@ -282,15 +295,22 @@ class QueueData:
         return enqueued(msg) + self.queue.retention * 1000 <= now_ms
 
     def sweep(self, now_ms: int, limit: int = SWEEP_BATCH) -> int:
-        """Drop messages past the retention period and expired deduplication records."""
+        """Drop messages past the retention period (at most ``limit`` from each
+        index) and expired deduplication records; return how many entries went
+        (a caller loops while that is ``limit`` or more)."""
         removed = 0
+        p = self.p
         cutoff = now_ms - self.queue.retention * 1000
-        for key, _ in list(self.tx.range(self.p + ("t",), self.p + ("t", cutoff + 1), limit=limit)):
+        for key, _ in list(self.tx.range(p + ("t",), p + ("t", cutoff + 1), limit=limit)):
+            self.tx.delete(key)  # an entry left by an older data format may outlive its message
             msg = self.get(key[-1])
-            if msg is None:
-                self.tx.delete(key)
-                continue
-            self.remove(msg)
+            if msg is not None:
+                self.remove(msg)
+            removed += 1
+        for _, raw in list(self.tx.range(p + ("m", CLOCK_SEQS), p + ("m", (cutoff + 1) * 1000), limit=limit)):
+            msg = Message.from_record(loads(raw))
+            if enqueued(msg) <= cutoff:  # always, but a record is checked before it goes
+                self.remove(msg)
             removed += 1
         if self.queue.fifo:
             for key, _ in list(self.tx.range(self.p + ("e",), self.p + ("e", now_ms + 1), limit=limit)):
