@@ -30,6 +30,7 @@ def _h2(gateway, transport):
 log = logging.getLogger("cloudlet.server")
 
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
+_NAMES: dict[bytes, str] = {}  # header names as sent -> lower-case str (the same few recur)
 
 
 def _head(status: int, headers: list[tuple[str, str]], length: int | None, keep_alive: bool) -> bytes:
@@ -108,7 +109,11 @@ class HttpProtocol(asyncio.Protocol):
         self.url += url
 
     def on_header(self, name: bytes, value: bytes):
-        key = name.decode("latin-1").lower()
+        key = _NAMES.get(name)
+        if key is None:
+            key = name.decode("latin-1").lower()
+            if len(_NAMES) < 1024:
+                _NAMES[name] = key
         text = value.decode("latin-1")
         if key in self.headers:
             self.headers[key] += ", " + text

@@ -33,16 +33,43 @@ def _parse_scope(scope: str) -> Credential | None:
     return Credential(parts[0], parts[2], parts[3])
 
 
+# Authorization header up to its last "Signature=" -> the credential it names. A client
+# sends the same head on every request (only the signature changes; the date is in
+# X-Amz-Date), so a request whose head was parsed before, and whose signature is a
+# plain non-empty token at the end, has that credential.
+_BY_HEAD: dict[str, Credential] = {}
+_BY_HEAD_MAX = 1024
+
+
 def credential_from(headers: dict[str, str], query_string: str) -> Credential:
     auth = headers.get("authorization")
-    if auth is None:
-        if "X-Amz-Credential" in query_string:
-            values = parse_qs(query_string).get("X-Amz-Credential")
-            cred = _parse_scope(values[0]) if values else None
-            if cred is None:
-                raise AuthError("incomplete", "X-Amz-Credential is malformed")
+    if auth is not None:
+        i = auth.rfind("Signature=")
+        if i > 0:
+            head = auth[:i]
+            cred = _BY_HEAD.get(head)
+            if cred is not None:
+                sig = auth[i + 10:]
+                if sig and "," not in sig and " " not in sig:
+                    return cred
+            cred = _parse_header(auth)
+            sig = auth[i + 10:]
+            if sig and "," not in sig and " " not in sig:
+                if len(_BY_HEAD) >= _BY_HEAD_MAX:
+                    _BY_HEAD.clear()
+                _BY_HEAD[head] = cred
             return cred
-        raise AuthError("missing", "Request is missing Authentication Token")
+        return _parse_header(auth)
+    if "X-Amz-Credential" in query_string:
+        values = parse_qs(query_string).get("X-Amz-Credential")
+        cred = _parse_scope(values[0]) if values else None
+        if cred is None:
+            raise AuthError("incomplete", "X-Amz-Credential is malformed")
+        return cred
+    raise AuthError("missing", "Request is missing Authentication Token")
+
+
+def _parse_header(auth: str) -> Credential:
     algorithm, _, rest = auth.partition(" ")
     if algorithm != "AWS4-HMAC-SHA256":
         if algorithm == "AWS":  # SigV2-style "AWS AKID:signature"

@@ -26,19 +26,23 @@ Fetch = Callable[[bytes, bytes, int, bool], list]
 
 def bounds(start: Key | None, end: Key | None, prefix: Key | None) -> tuple[bytes, bytes, bytes]:
     """Packed ``[lo, hi)`` for a range call, plus the packed prefix (b'' for
-    none) whose tuple every yielded key starts with."""
+    none) whose tuple every yielded key starts with. Each bound may come
+    packed already (bytes)."""
     if prefix is not None:
-        lo, hi = prefix_range(prefix)
+        if type(prefix) is bytes:
+            lo, hi = prefix, prefix + b"\xff"
+        else:
+            lo, hi = prefix_range(prefix)
         p = lo
     else:
         # every packed key starts with a type code below 0xFF
         lo, hi, p = b"", b"\xff", b""
     if start is not None:
-        s = pack(start)
+        s = start if type(start) is bytes else pack(start)
         if s > lo:
             lo = s
     if end is not None:
-        e = pack(end)
+        e = end if type(end) is bytes else pack(end)
         if e < hi:
             hi = e
     return lo, hi, p

@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
-Key = tuple  # or the bytes ``storage.keys.pack`` made of one (get/put/delete)
+Key = tuple  # or the bytes ``storage.keys.pack`` made of one (get/put/delete, range bounds and prefix)
 
 
 class Transaction(ABC):

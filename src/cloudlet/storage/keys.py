@@ -93,6 +93,7 @@ _B_FF = b"\xff"
 _POS_CODE = [bytes([_INT_ZERO + n]) for n in range(9)]
 _NEG_CODE = [bytes([_INT_ZERO - n]) for n in range(9)]
 # Precomputed encodings of small ints, the common case for sequence numbers.
+_POS_MAX = 1 << 64
 _SMALL_MIN = -256
 _SMALL_MAX = 4096
 _SMALL_INTS: list[bytes] = []
@@ -258,6 +259,9 @@ def pack(t: tuple) -> bytes:
         elif tp is int:
             if _SMALL_MIN <= v < _SMALL_MAX:
                 app(_SMALL_INTS[v - _SMALL_MIN])
+            elif 0 < v < _POS_MAX:  # seqs, timestamps: positive, up to 8 bytes
+                n = (v.bit_length() + 7) >> 3
+                app(_POS_CODE[n] + v.to_bytes(n, "big"))
             else:
                 app(_int_bytes(v))
         else:

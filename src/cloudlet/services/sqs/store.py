@@ -50,10 +50,12 @@ cases) also gets a ("t", ...) entry. Its retention always starts no later than
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from cloudlet.services.base import new_id
 from cloudlet.storage.codec import dumps, loads
+from cloudlet.storage.keys import pack
 from cloudlet.services.sqs.message import (
     Message,
     enqueued,
@@ -137,15 +139,25 @@ def deleted_at(tx, account: str, region: str, name: str) -> float | None:
 _LAST_SEQ: dict[tuple, int] = {}
 
 
+@functools.lru_cache(maxsize=1024)
+def _packed_prefix(prefix: tuple) -> bytes:
+    return pack(prefix)
+
+
 class QueueData:
     """The messages of one queue inside one transaction."""
 
-    __slots__ = ("tx", "queue", "p")
+    __slots__ = ("tx", "queue", "p", "pp")
 
     def __init__(self, tx, queue: Queue):
         self.tx = tx
         self.queue = queue
         self.p = data_prefix(queue.account, queue.region, queue.name)
+        self.pp = _packed_prefix(self.p)
+
+    def k(self, *parts) -> bytes:
+        """The packed key of ``self.p + parts`` (the queue's prefix is packed once)."""
+        return self.pp + pack(parts)
 
     # -- records ---------------------------------------------------------------
     def next_seq(self, now_ms: int) -> int:
@@ -157,60 +169,60 @@ class QueueData:
         return seq
 
     def _stored_last_seq(self) -> int:
-        top = next(iter(self.tx.range(prefix=self.p + ("m",), reverse=True, limit=1)), None)
+        top = next(iter(self.tx.range(prefix=self.k("m",), reverse=True, limit=1)), None)
         last = top[0][-1] if top is not None else 0
-        raw = self.tx.get(self.p + ("n",))  # the counter of data written by earlier versions
+        raw = self.tx.get(self.k("n",))  # the counter of data written by earlier versions
         return max(last, int(raw) - 1) if raw is not None else last
 
     def get(self, seq: int) -> Message | None:
-        raw = self.tx.get(self.p + ("m", seq))
+        raw = self.tx.get(self.k("m", seq))
         return Message.from_record(loads(raw)) if raw is not None else None
 
     def _put_record(self, msg: Message) -> None:
-        self.tx.put(self.p + ("m", msg.seq), dumps(msg.to_record()))
+        self.tx.put(self.k("m", msg.seq), dumps(msg.to_record()))
 
     # -- insert / remove -------------------------------------------------------
     def insert(self, msg: Message) -> None:
         """Store a new message (its ``seq`` from ``next_seq``) with all its index entries."""
-        tx, p = self.tx, self.p
+        tx, k = self.tx, self.k
         self._put_record(msg)
-        tx.put(p + ("v", msg.visible_at, msg.seq), vis_flag(msg))
+        tx.put(k("v", msg.visible_at, msg.seq), vis_flag(msg))
         if retention_indexed(msg):
-            tx.put(p + ("t", enqueued(msg), msg.seq), b"")
+            tx.put(k("t", enqueued(msg), msg.seq), b"")
         if self.queue.fifo:
-            empty = next(iter(tx.range(prefix=p + ("g", msg.group), limit=1)), None) is None
-            tx.put(p + ("g", msg.group, msg.seq), b"")
+            empty = next(iter(tx.range(prefix=k("g", msg.group), limit=1)), None) is None
+            tx.put(k("g", msg.group, msg.seq), b"")
             if empty:
-                tx.put(p + ("o", msg.visible_at, msg.seq, msg.group), b"")
+                tx.put(k("o", msg.visible_at, msg.seq, msg.group), b"")
 
     def remove(self, msg: Message) -> None:
-        tx, p = self.tx, self.p
-        tx.delete(p + ("m", msg.seq))
-        tx.delete(p + ("v", msg.visible_at, msg.seq))
+        tx, k = self.tx, self.k
+        tx.delete(k("m", msg.seq))
+        tx.delete(k("v", msg.visible_at, msg.seq))
         if retention_indexed(msg):
-            tx.delete(p + ("t", enqueued(msg), msg.seq))
+            tx.delete(k("t", enqueued(msg), msg.seq))
         if self.queue.fifo:
             group = msg.group
-            tx.delete(p + ("g", group, msg.seq))
-            head = p + ("o", msg.visible_at, msg.seq, group)
+            tx.delete(k("g", group, msg.seq))
+            head = k("o", msg.visible_at, msg.seq, group)
             if tx.get(head) is not None:
                 tx.delete(head)
-                nxt = next(iter(tx.range(prefix=p + ("g", group), limit=1)), None)
+                nxt = next(iter(tx.range(prefix=k("g", group), limit=1)), None)
                 if nxt is not None:
                     following = self.get(nxt[0][-1])
                     if following is not None:
-                        tx.put(p + ("o", following.visible_at, following.seq, group), b"")
+                        tx.put(k("o", following.visible_at, following.seq, group), b"")
 
     def set_visible_at(self, msg: Message, visible_at: int) -> None:
         """Move ``msg`` in the visibility index (its record is written too)."""
-        tx, p = self.tx, self.p
-        tx.delete(p + ("v", msg.visible_at, msg.seq))
-        head = p + ("o", msg.visible_at, msg.seq, msg.group) if self.queue.fifo else None
+        tx, k = self.tx, self.k
+        tx.delete(k("v", msg.visible_at, msg.seq))
+        head = k("o", msg.visible_at, msg.seq, msg.group) if self.queue.fifo else None
         if head is not None and tx.get(head) is not None:
             tx.delete(head)
-            tx.put(p + ("o", visible_at, msg.seq, msg.group), b"")
+            tx.put(k("o", visible_at, msg.seq, msg.group), b"")
         msg.visible_at = visible_at
-        tx.put(p + ("v", visible_at, msg.seq), vis_flag(msg))
+        tx.put(k("v", visible_at, msg.seq), vis_flag(msg))
         self._put_record(msg)
 
     # -- sending -----------------------------------------------------------------
@@ -262,32 +274,32 @@ class QueueData:
 
     def dedup_record(self, scope: str, dedup_id: str) -> dict | None:
         """The deduplication record of ``dedup_id``, expired or not (``expires`` says)."""
-        raw = self.tx.get(self.p + ("d", scope, dedup_id))
+        raw = self.tx.get(self.k("d", scope, dedup_id))
         return loads(raw) if raw is not None else None
 
     def remember_dedup(self, scope: str, dedup_id: str, msg: Message, now_ms: int, previous: dict | None) -> None:
         """Record ``msg`` under ``dedup_id``, replacing ``previous`` (its expired record, if any)."""
         if previous is not None:
-            self.tx.delete(self.p + ("e", previous["expires"], scope, dedup_id))
+            self.tx.delete(self.k("e", previous["expires"], scope, dedup_id))
         expires = now_ms + DEDUP_WINDOW_SECONDS * 1000
-        self.tx.put(self.p + ("d", scope, dedup_id),
+        self.tx.put(self.k("d", scope, dedup_id),
                     dumps({"expires": expires, "id": msg.id, "seqnum": msg.seqnum,
                            "md5_attrs": msg.md5_attrs, "md5_sys": msg.md5_sys}))
-        self.tx.put(self.p + ("e", expires, scope, dedup_id), b"")
+        self.tx.put(self.k("e", expires, scope, dedup_id), b"")
 
     # -- ReceiveRequestAttemptId (FIFO) -------------------------------------------------
     def attempt(self, attempt_id: str, now_ms: int) -> list[tuple[int, str]] | None:
-        raw = self.tx.get(self.p + ("a", attempt_id))
+        raw = self.tx.get(self.k("a", attempt_id))
         if raw is None:
             return None
         record = loads(raw)
         if record["expires"] <= now_ms:
-            self.tx.delete(self.p + ("a", attempt_id))
+            self.tx.delete(self.k("a", attempt_id))
             return None
         return record["items"]
 
     def remember_attempt(self, attempt_id: str, items: list[tuple[int, str]], now_ms: int) -> None:
-        self.tx.put(self.p + ("a", attempt_id),
+        self.tx.put(self.k("a", attempt_id),
                     dumps({"expires": now_ms + DEDUP_WINDOW_SECONDS * 1000, "items": items}))
 
     # -- housekeeping ----------------------------------------------------------------
@@ -299,23 +311,23 @@ class QueueData:
         index) and expired deduplication records; return how many entries went
         (a caller loops while that is ``limit`` or more)."""
         removed = 0
-        p = self.p
+        k = self.k
         cutoff = now_ms - self.queue.retention * 1000
-        for key, _ in list(self.tx.range(p + ("t",), p + ("t", cutoff + 1), limit=limit)):
+        for key, _ in list(self.tx.range(k("t",), k("t", cutoff + 1), limit=limit)):
             self.tx.delete(key)  # an entry left by an older data format may outlive its message
             msg = self.get(key[-1])
             if msg is not None:
                 self.remove(msg)
             removed += 1
-        for _, raw in list(self.tx.range(p + ("m", CLOCK_SEQS), p + ("m", (cutoff + 1) * 1000), limit=limit)):
+        for _, raw in list(self.tx.range(k("m", CLOCK_SEQS), k("m", (cutoff + 1) * 1000), limit=limit)):
             msg = Message.from_record(loads(raw))
             if enqueued(msg) <= cutoff:  # always, but a record is checked before it goes
                 self.remove(msg)
             removed += 1
         if self.queue.fifo:
-            for key, _ in list(self.tx.range(self.p + ("e",), self.p + ("e", now_ms + 1), limit=limit)):
+            for key, _ in list(self.tx.range(self.k("e",), self.k("e", now_ms + 1), limit=limit)):
                 _, scope, dedup_id = key[-3:]
-                dkey = self.p + ("d", scope, dedup_id)
+                dkey = self.k("d", scope, dedup_id)
                 raw = self.tx.get(dkey)
                 if raw is not None and loads(raw)["expires"] <= now_ms:
                     self.tx.delete(dkey)
@@ -325,7 +337,7 @@ class QueueData:
     def counts(self, now_ms: int) -> tuple[int, int, int]:
         """(available, in flight, delayed)."""
         visible = inflight = delayed = 0
-        for key, flag in self.tx.range(prefix=self.p + ("v",)):
+        for key, flag in self.tx.range(prefix=self.k("v",)):
             if key[-2] <= now_ms:
                 visible += 1
             elif flag == b"f":
@@ -336,7 +348,7 @@ class QueueData:
 
     def next_change(self, now_ms: int) -> int | None:
         """The earliest future visible_at (a delay or visibility timeout ending), for long-poll sleeps."""
-        nxt = next(iter(self.tx.range(self.p + ("v", now_ms + 1), None, prefix=self.p + ("v",), limit=1)), None)
+        nxt = next(iter(self.tx.range(self.k("v", now_ms + 1), None, prefix=self.k("v",), limit=1)), None)
         return nxt[0][-2] if nxt is not None else None
 
     def purge(self) -> None:
@@ -356,8 +368,8 @@ class QueueData:
         """Standard queue: receivable messages, oldest visible_at first. Lazy: a
         receive of 10 reads about 10 index entries, whatever the queue holds (a range
         is a snapshot, so re-keying delivered messages does not disturb it)."""
-        p = self.p
-        for key, _ in self.tx.range(p + ("v",), p + ("v", now_ms + 1)):
+        k = self.k
+        for key, _ in self.tx.range(k("v",), k("v", now_ms + 1)):
             msg = self.get(key[-1])
             if msg is None:  # an index entry without its record: drop it
                 self.tx.delete(key)
@@ -367,13 +379,13 @@ class QueueData:
     def groups(self, now_ms: int) -> Iterator[str]:
         """FIFO queue: groups whose oldest message is receivable now, in the order they
         became receivable (see the module docstring)."""
-        p = self.p
-        for key, _ in self.tx.range(p + ("o",), p + ("o", now_ms + 1)):
+        k = self.k
+        for key, _ in self.tx.range(k("o",), k("o", now_ms + 1)):
             yield key[-1]
 
     def group_messages(self, group: str) -> Iterator[Message]:
         """FIFO: the messages of a group in order (read lazily as the caller goes)."""
-        for key, _ in self.tx.range(prefix=self.p + ("g", group)):
+        for key, _ in self.tx.range(prefix=self.k("g", group)):
             msg = self.get(key[-1])
             if msg is None:
                 self.tx.delete(key)
