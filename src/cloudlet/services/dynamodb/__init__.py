@@ -1,4 +1,4 @@
-"""DynamoDB: tables, items, queries, indexes, batches, transactions, TTL, tags.
+"""DynamoDB: tables, items, queries, indexes, batches, transactions, TTL, tags, PITR settings.
 
 Handlers are split by family (tables, items, reads, batch, transactions, ttl,
 tags_policies); pure domain logic lives in values/schema/capacity, persistence
@@ -11,6 +11,7 @@ from cloudlet.services.dynamodb import background as _background
 from cloudlet.services.dynamodb.validation import validation_error as _validation_error
 from cloudlet.services.dynamodb import (  # noqa: F401  (importing registers the handlers)
     batch,
+    continuous_backups,
     items,
     reads,
     tables,
