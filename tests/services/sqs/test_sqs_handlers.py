@@ -325,6 +325,28 @@ def test_fifo_order_and_group_blocking(sqs):
     assert [m["Body"] for m in sqs.receive(url, 10)] == ["a2"]
 
 
+@pytest.mark.parametrize("order", ["in order", "out of order"])
+def test_fifo_batch_delete_unblocks_each_group_at_its_new_head(sqs, order):
+    url = sqs.fifo(VisibilityTimeout=30)
+    for i in range(4):
+        send_fifo(sqs, url, f"a{i}", "A")
+        send_fifo(sqs, url, f"b{i}", "B")
+    got = {m["Body"]: m["ReceiptHandle"] for m in sqs.receive(url, 10)}
+    assert sorted(got) == ["a0", "a1", "a2", "a3", "b0", "b1", "b2", "b3"]
+    gone = ["a0", "a1", "b0"] if order == "in order" else ["a1", "b0", "a0"]
+    out = sqs("DeleteMessageBatch", QueueUrl=url, Entries=[
+        {"Id": str(i), "ReceiptHandle": got[body]} for i, body in enumerate(gone + ["x"])
+        if body != "x"] + [{"Id": "bad", "ReceiptHandle": "not-a-handle"}])
+    assert len(out["Successful"]) == 3 and [f["Id"] for f in out["Failed"]] == ["bad"]
+    # The rest comes back, in order, once its visibility ends: A from a2, B from b1.
+    sqs("ChangeMessageVisibilityBatch", QueueUrl=url, Entries=[
+        {"Id": str(i), "ReceiptHandle": got[body], "VisibilityTimeout": 0}
+        for i, body in enumerate(["a2", "a3", "b1", "b2", "b3"])])
+    again = [m["Body"] for m in sqs.receive(url, 10)]
+    assert [b for b in again if b[0] == "a"] == ["a2", "a3"] and [b for b in again if b[0] == "b"] == ["b1", "b2", "b3"]
+    assert sqs.counts(url) == (0, 5, 0)
+
+
 def test_fifo_redelivers_in_order_after_visibility_timeout(sqs):
     url = sqs.fifo(VisibilityTimeout=10)
     for i in range(3):

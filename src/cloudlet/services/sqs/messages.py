@@ -284,15 +284,18 @@ def delete_message(ctx: RequestContext, req: dict) -> dict:
 @service.operation("DeleteMessageBatch")
 def delete_message_batch(ctx: RequestContext, req: dict) -> dict:
     queue, result = _per_entry(ctx, req, "DeleteMessageBatchRequestEntry",
-                               lambda data, entry, now: _delete_one(data, entry["ReceiptHandle"], now))
+                               lambda data, entry, now: _delete_one(data, entry["ReceiptHandle"], now),
+                               removes_only=True)
     if queue.fifo and result["Successful"]:
         runtime(ctx.app).notify(_key(queue))
     return result
 
 
-def _per_entry(ctx: RequestContext, req: dict, entry_name: str, apply) -> tuple:
+def _per_entry(ctx: RequestContext, req: dict, entry_name: str, apply, removes_only: bool = False) -> tuple:
     """A receipt-handle batch: ``apply(data, entry, now)`` per entry in one
-    transaction; an entry's ServiceError becomes its ``Failed`` result."""
+    transaction; an entry's ServiceError becomes its ``Failed`` result.
+    ``removes_only``: ``apply`` only removes messages (FIFO group heads are then
+    found once per group at the end)."""
     entries = req["Entries"]
     check_batch_ids(entries, entry_name)
     now = now_ms(ctx)
@@ -300,6 +303,8 @@ def _per_entry(ctx: RequestContext, req: dict, entry_name: str, apply) -> tuple:
     with ctx.store.transaction() as tx:
         queue = get_queue(tx, ctx, req["QueueUrl"])
         data = store.QueueData(tx, queue)
+        if removes_only:
+            data.defer_heads()
         for entry in entries:
             try:
                 apply(data, entry, now)
@@ -307,6 +312,7 @@ def _per_entry(ctx: RequestContext, req: dict, entry_name: str, apply) -> tuple:
                 failed.append(failed_entry(entry["Id"], err))
             else:
                 successful.append({"Id": entry["Id"]})
+        data.settle_heads()
     return queue, {"Successful": successful, "Failed": failed}
 
 

@@ -147,11 +147,12 @@ def _packed_prefix(prefix: tuple) -> bytes:
 class QueueData:
     """The messages of one queue inside one transaction."""
 
-    __slots__ = ("tx", "queue", "p", "pp")
+    __slots__ = ("tx", "queue", "p", "pp", "headless")
 
     def __init__(self, tx, queue: Queue):
         self.tx = tx
         self.queue = queue
+        self.headless: set[str] | None = None  # FIFO groups whose head is to be found (defer_heads)
         self.p = data_prefix(queue.account, queue.region, queue.name)
         self.pp = _packed_prefix(self.p)
 
@@ -207,11 +208,33 @@ class QueueData:
             head = k("o", msg.visible_at, msg.seq, group)
             if tx.get(head) is not None:
                 tx.delete(head)
-                nxt = next(iter(tx.range(prefix=k("g", group), limit=1)), None)
-                if nxt is not None:
-                    following = self.get(nxt[0][-1])
-                    if following is not None:
-                        tx.put(k("o", following.visible_at, following.seq, group), b"")
+                if self.headless is not None:
+                    self.headless.add(group)
+                else:
+                    self._set_head(group)
+
+    def _set_head(self, group: str) -> None:
+        """Index the oldest message of ``group`` (if any) as its head."""
+        k = self.k
+        nxt = next(iter(self.tx.range(prefix=k("g", group), limit=1)), None)
+        if nxt is not None:
+            following = self.get(nxt[0][-1])
+            if following is not None:
+                self.tx.put(k("o", following.visible_at, following.seq, group), b"")
+
+    def defer_heads(self) -> None:
+        """FIFO: from now on ``remove`` leaves a group whose head it took without a
+        head until ``settle_heads`` (a batch of deletes in one group, the usual
+        consumer, then looks for the new head once instead of once per message).
+        Only for a caller that does nothing but remove messages until it settles."""
+        if self.queue.fifo:
+            self.headless = set()
+
+    def settle_heads(self) -> None:
+        if self.headless:
+            for group in self.headless:
+                self._set_head(group)
+        self.headless = None
 
     def set_visible_at(self, msg: Message, visible_at: int) -> None:
         """Move ``msg`` in the visibility index (its record is written too)."""
