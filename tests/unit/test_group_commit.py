@@ -1,4 +1,5 @@
-"""Group commit on the SQLite store: transactions are savepoints in one batch, flush() makes them durable."""
+"""Group commit on the SQLite store: transactions write into one batch (buffered to their end, or under a
+SAVEPOINT when sent early), flush() makes them durable."""
 
 from __future__ import annotations
 

@@ -11,11 +11,14 @@
   at its first write: read-only transactions cost no BEGIN/COMMIT round.
   ``exclusive=False`` lets other connections in (say a ``sqlite3`` shell while
   the server runs); transactions then start with ``BEGIN IMMEDIATE``.
-- Group commit (``group_commit=True``, what the server uses): a transaction is
-  a SAVEPOINT inside one long SQLite transaction; ``flush()`` COMMITs the
-  whole batch. The server calls it once per event-loop turn and holds every
-  answer until then, so nothing is acknowledged before it is durable, while
-  16 concurrent writers cost one COMMIT instead of 16.
+- Group commit (``group_commit=True``, what the server uses): transactions
+  write into one long SQLite transaction; ``flush()`` COMMITs the whole batch.
+  The server calls it once per event-loop turn and holds every answer until
+  then, so nothing is acknowledged before it is durable, while 16 concurrent
+  writers cost one COMMIT instead of 16. A transaction's writes are buffered
+  and sent at its end (see ``SqliteTransaction``), so rolling one back is
+  dropping its buffer; one that had to send writes early did so under a
+  SAVEPOINT.
 - Checkpoints every ``CHECKPOINT_PAGES`` WAL pages (2 MB), not SQLite's
   default 1000 (8 MB). A checkpoint runs inside the COMMIT that crosses the
   threshold, on the event loop, and ends with an fsync of the database file;
