@@ -44,7 +44,7 @@ class Operation:
     wrapper: str | None
 
 
-def default_validation_error(operation: str, violations: list[Violation]) -> ServiceError:
+def default_validation_error(operation: str, violations: list[Violation], protocol: str) -> ServiceError:
     for v in violations:
         if v.kind == "type":
             return SerializationException(message=serialization_message(v))
@@ -106,7 +106,7 @@ class Gateway:
             params = op.check(params, "", "", errors)
             if errors:
                 make = service.validation_error or default_validation_error
-                raise make(op.name, errors)
+                raise make(op.name, errors, route.protocol)
             if op.handler is None:
                 raise NotImplementedOperation(message=f"cloudlet does not implement {service.name}.{op.name} yet")
             if op.is_async:

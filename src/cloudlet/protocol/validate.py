@@ -329,11 +329,12 @@ def validate(shape: Shape | None, request: dict) -> tuple[dict, list[Violation]]
     return request, errors
 
 
-def serialization_message(v: Violation) -> str:
+def serialization_message(v: Violation, template: str = "{token} cannot be converted to {type}") -> str:
     """A JSON value of the wrong type fails AWS's deserializer before any
     validation: ``SerializationException`` with the deserializer's text, e.g.
     "NUMBER_VALUE cannot be converted to String" for ``{"S": 5}`` in DynamoDB
-    (localstack/localstack#9412, quoting AWS)."""
+    (localstack/localstack#9412, quoting AWS). Services word it differently:
+    ``template`` gets ``token``, ``type`` and its article ``a`` ("a"/"an")."""
     value = v.value
     if isinstance(value, dict):
         return "Start of structure or map found where not expected."
@@ -345,4 +346,5 @@ def serialization_message(v: Violation) -> str:
         token = "STRING_VALUE"
     else:
         token = "NUMBER_VALUE"
-    return f"{token} cannot be converted to {v.constraint.removeprefix('Member must be of type ')}"
+    type_name = v.constraint.removeprefix("Member must be of type ")
+    return template.format(token=token, type=type_name, a="an" if type_name[:1] in "AEIOU" else "a")

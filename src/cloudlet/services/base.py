@@ -78,7 +78,8 @@ class Service:
     is_async: dict[str, bool] = field(default_factory=dict)
     # Turns the validator's violations into the error this service returns.
     # None: the generic ValidationException ("N validation errors detected: ...").
-    validation_error: Callable[[str, list["Violation"]], "ServiceError"] | None = None
+    # (operation, violations, protocol) -> the error to answer for a request the model rejects
+    validation_error: Callable[[str, list["Violation"], str], "ServiceError"] | None = None
     # Called before validation with (ctx, request) to fill in what the wire
     # protocol leaves implicit (e.g. SQS query requests POSTed to the queue URL).
     preprocess: Callable[[RequestContext, dict], None] | None = None

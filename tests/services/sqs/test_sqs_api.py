@@ -256,7 +256,9 @@ def test_send_errors(sqs, raw_sqs, queue):
     e = fails(lambda: raw_sqs.send_message(QueueUrl=url), "MissingParameter")
     assert e.response["Error"]["Message"] == "The request must contain the parameter MessageBody."
     fails(lambda: raw_sqs.send_message(MessageBody="x"), "MissingParameter")
-    fails(lambda: raw_sqs.send_message(QueueUrl=url, MessageBody="x", DelaySeconds="soon"), "InvalidParameterValue")
+    # a string where the model has an integer fails AWS's JSON deserializer first
+    e = fails(lambda: raw_sqs.send_message(QueueUrl=url, MessageBody="x", DelaySeconds="soon"), "SerializationException")
+    assert e.response["Error"]["Message"] == "STRING_VALUE can not be converted to an Integer"
     fails(lambda: raw_sqs.send_message(QueueUrl=url, MessageBody="x", MessageAttributes={"a": {"StringValue": "v"}}),
           "InvalidParameterValue")
     assert counts(sqs, url) == (0, 0, 0)

@@ -86,6 +86,31 @@ def test_common_errors_carry_the_json_shape_names_aws_sends(sqs, make_queue):
                            "Type": "Sender", "Message": "The request must contain the parameter MessageGroupId."}
 
 
+@pytest.mark.parametrize("params, message", [
+    ({"MaxNumberOfMessages": "10"}, "STRING_VALUE can not be converted to an Integer"),
+    ({"VisibilityTimeout": True}, "BOOLEAN_VALUE can not be converted to an Integer"),
+    ({"AttributeNames": "All"}, "STRING_VALUE can not be converted to a List"),
+])
+def test_a_value_of_the_wrong_json_type_is_a_serialization_exception(server, sqs, make_queue, params, message):
+    # AWS's JSON deserializer refuses it before any validation (sqs.eu-central-1 answering
+    # a string VisibilityTimeout, async-aws/aws#1667); the queue is untouched.
+    url = make_queue()
+    sqs.send_message(QueueUrl=url, MessageBody="kept")
+    body = json.dumps({"QueueUrl": url, **params}).encode()
+    req = urllib.request.Request(server.url + "/", data=body, method="POST", headers={
+        "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ReceiveMessage",
+        "Authorization": AUTH})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=30)
+    assert e.value.code == 400
+    answer = json.loads(e.value.read())
+    assert answer["__type"].endswith("#SerializationException") and answer["message"] == message
+    # Over the query protocol every value is text: the same mistake is an invalid value there.
+    status, root = query(server.url, Action="ReceiveMessage", QueueUrl=url, MaxNumberOfMessages="ten")
+    assert status == 400 and root.find("q:Error/q:Code", NS).text == "InvalidParameterValue"
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url).get("Messages", [])] == ["kept"]
+
+
 def test_modelled_exceptions_are_catchable(sqs, make_queue, unique_name):
     with pytest.raises(sqs.exceptions.QueueDoesNotExist) as e:
         sqs.get_queue_url(QueueName=unique_name("missing"))

@@ -51,7 +51,7 @@ def _tag_error(v: Violation) -> ServiceError | None:
     return ValidationException(message=f"The Tag Key provided is invalid, Key: {shown}")
 
 
-def validation_error(operation: str, violations: list[Violation]) -> ServiceError:
+def validation_error(operation: str, violations: list[Violation], protocol: str = "json") -> ServiceError:
     for v in violations:
         if v.kind == "type":  # AWS's deserializer refuses it before any validation
             return SerializationException(message=serialization_message(v))

@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import re
 
+from cloudlet.protocol.errors import SerializationException
+from cloudlet.protocol.validate import serialization_message
 from cloudlet.services.base import RequestContext, Service
 from cloudlet.services.sqs.errors import (
     QUERY_ERROR_CODES,
@@ -82,11 +84,18 @@ _ATTRIBUTE_LISTS = ("Attributes", "AttributeNames", "MessageSystemAttributeNames
 _MISSING_TYPE = re.compile(r"(?:m|\.M)essageAttributes\.(.+)\.member\.dataType$")
 
 
-def validation_error(operation: str, violations: list):
-    """What SQS answers for requests the model rejects: MissingParameter for an
-    absent required member ("The request must contain the parameter X."),
-    InvalidAttributeName for unknown attribute names, InvalidParameterValue otherwise
-    (SQS API reference, Common Errors)."""
+def validation_error(operation: str, violations: list, protocol: str = "json"):
+    """What SQS answers for requests the model rejects: over JSON a value of the
+    wrong JSON type is a SerializationException from the deserializer ("STRING_VALUE
+    can not be converted to an Integer", answered by sqs.eu-central-1 in
+    async-aws/aws#1667); then MissingParameter for an absent required member ("The
+    request must contain the parameter X."), InvalidAttributeName for unknown
+    attribute names, InvalidParameterValue otherwise (SQS API reference, Common Errors)."""
+    if protocol == "json":
+        for v in violations:
+            if v.kind == "type":
+                return SerializationException(
+                    message=serialization_message(v, "{token} can not be converted to {a} {type}"))
     for v in violations:
         if v.kind == "required":
             if v.path == "entries":
