@@ -179,3 +179,26 @@ def test_range_shows_buffered_writes_and_keeps_its_snapshot(tmp_path, buffered):
         keys = [k[1] for k, _ in tx.range(prefix=("k",))]
     assert 0 not in keys and 38 not in keys and 100 not in keys and 5 in keys
     store.close()
+
+
+def test_a_large_transaction_sends_its_writes_as_it_goes_and_still_rolls_back(tmp_path):
+    from cloudlet.storage import sqlite as backend
+
+    store = SqliteStore(str(tmp_path / "s.sqlite3"), group_commit=True)
+    with store.transaction() as tx:
+        tx.put(("before",), b"1")
+    n = backend.SEND_AT * 2 + 5
+    with pytest.raises(ValueError):
+        with store.transaction() as tx:
+            for i in range(n):
+                tx.put(("big", i), b"x")
+            assert len(tx._buf) < backend.SEND_AT  # most of it is in SQLite already
+            assert sum(1 for _ in tx.range(prefix=("big",))) == n
+            raise ValueError
+    with store.transaction() as tx:
+        for i in range(n):
+            tx.put(("big", i), b"y")
+    with store.transaction() as tx:
+        assert tx.get(("before",)) == b"1"
+        assert sum(1 for _, v in tx.range(prefix=("big",)) if v == b"y") == n
+    store.close()

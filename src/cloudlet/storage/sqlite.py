@@ -45,6 +45,9 @@ CHECKPOINT_PAGES = 256
 # A range() over a transaction with more buffered writes than this sends them to
 # SQLite first (under a SAVEPOINT) rather than overlaying them on the scan.
 MERGE_MAX = 256
+# A transaction holding this many buffered writes sends them (under a SAVEPOINT),
+# so a very large transaction does not hold its whole write set in memory.
+SEND_AT = 4096
 
 _GET = "SELECT v FROM kv WHERE k = ?"
 _PUT = "INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v"
@@ -62,7 +65,7 @@ class SqliteTransaction(Transaction):
     """Writes wait in ``_buf`` (packed key -> value, None for a delete) and reach
     SQLite in one ``executemany`` per kind when the transaction ends, or earlier
     when a ``delete_range()`` (or a ``range()`` over more than ``MERGE_MAX`` of
-    them) needs the table to show them. Reads look in the buffer first, so a
+    them) needs the table to show them, or ``SEND_AT`` of them have piled up. Reads look in the buffer first, so a
     transaction sees its own writes: ``get`` there, ``range`` as an overlay
     (``_common.Scan``) over what SQLite holds. A
     transaction that rolls back before anything reached SQLite just drops the
@@ -209,7 +212,10 @@ class SqliteTransaction(Transaction):
         k = key if type(key) is bytes else pack(key)
         if self._scans:
             self._note(k)
-        self._buf[k] = value
+        buf = self._buf
+        buf[k] = value
+        if len(buf) >= SEND_AT:
+            self._send()
 
     def delete(self, key: Key) -> None:
         if not self._open:
@@ -217,7 +223,10 @@ class SqliteTransaction(Transaction):
         k = key if type(key) is bytes else pack(key)
         if self._scans:
             self._note(k)
-        self._buf[k] = None
+        buf = self._buf
+        buf[k] = None
+        if len(buf) >= SEND_AT:
+            self._send()
 
     def range(
         self,
