@@ -254,6 +254,24 @@ def test_retention_of_a_message_whose_seq_is_ahead_of_its_send_time(sqs):
     assert sqs.receive(url) == []
 
 
+def test_message_records_written_as_dicts_by_earlier_versions_still_load(sqs):
+    from cloudlet.services.sqs import store
+    from cloudlet.services.sqs.message import Message
+    from cloudlet.storage.codec import dumps, loads
+
+    url = sqs.queue()
+    sqs("SendMessage", QueueUrl=url, MessageBody="old format")
+    with sqs.app.store.transaction() as tx:
+        [(key, raw)] = list(tx.range(prefix=store.data_prefix(ACCOUNT, "us-east-1", "q") + ("m",)))
+        record = loads(raw)
+        assert type(record) is tuple
+        tx.put(key, dumps(dict(zip(Message.__slots__, record))))
+    [got] = sqs.receive(url)
+    assert got["Body"] == "old format"
+    sqs("DeleteMessage", QueueUrl=url, ReceiptHandle=got["ReceiptHandle"])
+    assert sqs.counts(url) == (0, 0, 0)
+
+
 def test_batches_report_each_entry(sqs):
     url = sqs.queue()
     out = sqs("SendMessageBatch", QueueUrl=url, Entries=[
