@@ -35,12 +35,18 @@ def test_batch_commits_on_flush_and_rolls_back_one_transaction_only(tmp_path):
     reopened.close()
 
 
-def test_unflushed_batch_is_not_durable(tmp_path):
-    path = str(tmp_path / "s.sqlite3")
+def _store_with_kept(path: str) -> SqliteStore:
+    """A group-commit store holding ("kept",) -> b"1", flushed."""
     store = SqliteStore(path, group_commit=True)
     with store.transaction() as tx:
         tx.put(("kept",), b"1")
     store.flush()
+    return store
+
+
+def test_unflushed_batch_is_not_durable(tmp_path):
+    path = str(tmp_path / "s.sqlite3")
+    store = _store_with_kept(path)
     with store.transaction() as tx:
         tx.put(("lost",), b"2")
     store._cur.close()  # what kill -9 leaves behind: the batch was never committed
@@ -121,10 +127,7 @@ def test_a_write_that_fails_at_commit_loses_its_batch_and_says_so(tmp_path):
     whole batch is rolled back, flush() raises (the server then answers none of it)
     and the store goes on working."""
     path = str(tmp_path / "s.sqlite3")
-    store = SqliteStore(path, group_commit=True)
-    with store.transaction() as tx:
-        tx.put(("kept",), b"1")
-    store.flush()
+    store = _store_with_kept(path)
     with store.transaction() as tx:
         tx.put(("batched",), b"2")
     real = store._cur

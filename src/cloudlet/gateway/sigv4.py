@@ -45,21 +45,17 @@ def credential_from(headers: dict[str, str], query_string: str) -> Credential:
     auth = headers.get("authorization")
     if auth is not None:
         i = auth.rfind("Signature=")
-        if i > 0:
-            head = auth[:i]
-            cred = _BY_HEAD.get(head)
-            if cred is not None:
-                sig = auth[i + 10:]
-                if sig and "," not in sig and " " not in sig:
-                    return cred
+        sig = auth[i + 10:]
+        if i <= 0 or not sig or "," in sig or " " in sig:
+            return _parse_header(auth)
+        head = auth[:i]
+        cred = _BY_HEAD.get(head)
+        if cred is None:
             cred = _parse_header(auth)
-            sig = auth[i + 10:]
-            if sig and "," not in sig and " " not in sig:
-                if len(_BY_HEAD) >= _BY_HEAD_MAX:
-                    _BY_HEAD.clear()
-                _BY_HEAD[head] = cred
-            return cred
-        return _parse_header(auth)
+            if len(_BY_HEAD) >= _BY_HEAD_MAX:
+                _BY_HEAD.clear()
+            _BY_HEAD[head] = cred
+        return cred
     if "X-Amz-Credential" in query_string:
         values = parse_qs(query_string).get("X-Amz-Credential")
         cred = _parse_scope(values[0]) if values else None

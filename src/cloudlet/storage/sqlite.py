@@ -209,22 +209,19 @@ class SqliteTransaction(Transaction):
             raise RuntimeError("transaction is not open")
         if type(value) is not bytes:
             value = check_value(value)
-        k = key if type(key) is bytes else pack(key)
-        if self._scans:
-            self._note(k)
-        buf = self._buf
-        buf[k] = value
-        if len(buf) >= SEND_AT:
-            self._send()
+        self._buffer(key if type(key) is bytes else pack(key), value)
 
     def delete(self, key: Key) -> None:
         if not self._open:
             raise RuntimeError("transaction is not open")
-        k = key if type(key) is bytes else pack(key)
+        self._buffer(key if type(key) is bytes else pack(key), None)
+
+    def _buffer(self, k: bytes, value: bytes | None) -> None:
+        """Buffer a put (``value``) or a delete (None) of packed key ``k``."""
         if self._scans:
             self._note(k)
         buf = self._buf
-        buf[k] = None
+        buf[k] = value
         if len(buf) >= SEND_AT:
             self._send()
 
