@@ -58,7 +58,9 @@ def main(argv=None) -> int:
     where.add_argument("--target", help="endpoint URL (or NAME=URL) of a running server to measure instead of starting one")
     where.add_argument("--start", action="store_true", help="start cloudlet serve --in-memory (the default)")
     run.add_argument("--durable", action="store_true", help="with --start: also run on the SQLite store")
-    run.add_argument("--workload", default="all", help=f"comma-separated: {', '.join(WORKLOADS)}")
+    run.add_argument(
+        "--workload", action="append", help=f"comma-separated, repeatable (default all): {', '.join(WORKLOADS)}"
+    )
     run.add_argument("--seconds", type=float, default=10)
     run.add_argument("--concurrency", type=int, default=16)
     run.add_argument("--repeat", type=int, default=3)
@@ -70,7 +72,9 @@ def main(argv=None) -> int:
     run.add_argument("--out", help="JSON results file (default benchmarks/results/<time>.json)")
     args = p.parse_args(argv)
 
-    names = list(WORKLOADS) if args.workload == "all" else args.workload.split(",")
+    names = [n for arg in args.workload or ["all"] for n in arg.split(",") if n]
+    if "all" in names:
+        names = list(WORKLOADS)
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:
         print(f"unknown workloads: {unknown}", file=sys.stderr)

@@ -49,8 +49,11 @@ def test_unflushed_batch_is_not_durable(tmp_path):
     store = _store_with_kept(path)
     with store.transaction() as tx:
         tx.put(("lost",), b"2")
-    store._cur.close()  # what kill -9 leaves behind: the batch was never committed
+    # what kill -9 leaves behind: the batch was never committed, the lock file is free
+    store._cur.close()
     store._conn.close()
+    store._checkpointer.close()
+    store._unlock()
     reopened = SqliteStore(path)
     with reopened.transaction() as tx:
         assert [k for k, _ in tx.range(prefix=())] == [("kept",)]
