@@ -1,6 +1,8 @@
 """python -m benchmarks run [--target URL | --start] [--durable] [--workload a,b] [--seconds 10]
                           [--concurrency 16] [--repeat 3] [--compare PEER|URL|NAME=URL ...] [--passes N]
                           [--out FILE]
+python -m benchmarks inproc [--workload a,b] [--durable] [--requests 4000] [--profile N]
+                          (the server's own cost per request, without sockets: see benchmarks/inproc.py)
 
 Runs each workload against cloudlet (started here, or the endpoint given with --target)
 and against every --compare peer in the same run, prints a table and, for each
@@ -44,6 +46,7 @@ import sys
 import tempfile
 import time
 
+from benchmarks import inproc as inproc_mod
 from benchmarks import peers, ratios, runner
 from benchmarks.workloads import WORKLOADS
 
@@ -70,7 +73,13 @@ def main(argv=None) -> int:
     run.add_argument("--passes", type=int, default=1, help="run the whole workload list this many times "
                      "against the same servers, taking their RSS after each pass (leak check)")
     run.add_argument("--out", help="JSON results file (default benchmarks/results/<time>.json)")
+    inproc = sub.add_parser("inproc", help="the server's own cost per request, without sockets",
+                            description=inproc_mod.__doc__.split("\n\n", 1)[1],
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    inproc_mod.add_arguments(inproc)
     args = p.parse_args(argv)
+    if args.cmd == "inproc":
+        return inproc_mod.run(args)
 
     names = [n for arg in args.workload or ["all"] for n in arg.split(",") if n]
     if "all" in names:

@@ -28,3 +28,16 @@ def test_benchmark_smoke(tmp_path):
         assert res["best"]["errors"] == 0 and res["best"]["requests"] > 0, res
     server = data["servers"]["cloudlet"]
     assert server["start_to_first_answer_s"] < 5 and server["idle_rss_mb"] > 0
+
+
+def test_inproc_smoke():
+    """``python -m benchmarks inproc`` measures every workload on both stores."""
+    from benchmarks.inproc import WORKLOADS as INPROC
+
+    r = subprocess.run([sys.executable, "-m", "benchmarks", "inproc", "--durable", "--requests", "160",
+                        "--repeat", "1"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in r.stdout.splitlines()[1:] if line.strip()}
+    assert set(rows) == set(INPROC), r.stdout
+    for name, cells in rows.items():
+        assert len(cells) == 2 and all(float(c) > 0 for c in cells), (name, cells)
