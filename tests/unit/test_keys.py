@@ -244,3 +244,11 @@ def test_prefix_range_matches_tuple_prefix(family, data):
     lo, hi = prefix_range(p)
     for t in family:
         assert (lo <= pack(t) < hi) == (t[: len(p)] == p and len(t) >= len(p))
+
+
+@given(st.lists(st.one_of(st.integers(), st.text(max_size=20)), min_size=1, max_size=5))
+def test_elements_concatenate_to_the_packed_tuple(parts):
+    """int_elem/str_elem build keys by concatenation (the SQS hot keys); they must be pack's bytes."""
+    built = b"".join(keys.int_elem(p) if isinstance(p, int) else keys.str_elem(p) for p in parts)
+    assert built == pack(tuple(parts))
+    assert keys.int_elem(2**64 - 1) + keys.int_elem(-(2**70)) == pack((2**64 - 1, -(2**70)))

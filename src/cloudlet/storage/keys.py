@@ -139,6 +139,15 @@ def _int_enc(v: int) -> bytes:
     return _int_bytes(v)
 
 
+def int_elem(v: int) -> bytes:
+    """One int as a packed element: ``pack(a + (v,) + b) == pack(a) + int_elem(v) + pack(b)``,
+    so a hot key can be built by concatenation (~2x cheaper than ``pack``)."""
+    if 0 < v < _POS_MAX:  # seqs and timestamps
+        n = (v.bit_length() + 7) >> 3
+        return _POS_CODE[n] + v.to_bytes(n, "big")
+    return _int_enc(v)
+
+
 # Encoded str elements (code + escaped UTF-8 + terminator) by value: the same
 # few names (service, account, region, queue/table names) make up most keys,
 # and a dict hit is ~3x cheaper than str.encode + concatenation. Bounded by
@@ -164,6 +173,11 @@ def _str_elem(s: str) -> bytes:
             _STR_CACHE.clear()
         _STR_CACHE[s] = e
     return e
+
+
+def str_elem(s: str) -> bytes:
+    """One str as a packed element (see ``int_elem``)."""
+    return _STR_CACHE.get(s) or _str_elem(s)
 
 
 def _float_enc(v: float) -> bytes:

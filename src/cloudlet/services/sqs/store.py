@@ -55,7 +55,7 @@ from collections.abc import Iterator
 
 from cloudlet.services.base import new_id
 from cloudlet.storage.codec import dumps, loads
-from cloudlet.storage.keys import pack
+from cloudlet.storage.keys import int_elem, pack, str_elem
 from cloudlet.services.sqs.message import (
     Message,
     enqueued,
@@ -144,10 +144,16 @@ def _packed_prefix(prefix: tuple) -> bytes:
     return pack(prefix)
 
 
+@functools.lru_cache(maxsize=1024)
+def _tag_prefixes(pp: bytes) -> tuple[bytes, bytes, bytes, bytes, bytes]:
+    """The packed prefixes of a queue's "m", "v", "t", "g" and "o" keys."""
+    return tuple(pp + pack((tag,)) for tag in "mvtgo")
+
+
 class QueueData:
     """The messages of one queue inside one transaction."""
 
-    __slots__ = ("tx", "queue", "p", "pp", "headless")
+    __slots__ = ("tx", "queue", "p", "pp", "headless", "pm", "pv", "pt", "pg", "po")
 
     def __init__(self, tx, queue: Queue):
         self.tx = tx
@@ -155,10 +161,28 @@ class QueueData:
         self.headless: set[str] | None = None  # FIFO groups whose head is to be found (defer_heads)
         self.p = data_prefix(queue.account, queue.region, queue.name)
         self.pp = _packed_prefix(self.p)
+        self.pm, self.pv, self.pt, self.pg, self.po = _tag_prefixes(self.pp)
 
     def k(self, *parts) -> bytes:
         """The packed key of ``self.p + parts`` (the queue's prefix is packed once)."""
         return self.pp + pack(parts)
+
+    # The keys every send, receive and delete writes, built by concatenation:
+    # k("m", seq), k("v", at, seq), k("t", at, seq), k("g", group, seq), k("o", at, seq, group).
+    def km(self, seq: int) -> bytes:
+        return self.pm + int_elem(seq)
+
+    def kv(self, at: int, seq: int) -> bytes:
+        return self.pv + int_elem(at) + int_elem(seq)
+
+    def kt(self, at: int, seq: int) -> bytes:
+        return self.pt + int_elem(at) + int_elem(seq)
+
+    def kg(self, group: str, seq: int | None = None) -> bytes:
+        return self.pg + str_elem(group) + (b"" if seq is None else int_elem(seq))
+
+    def ko(self, at: int, seq: int, group: str) -> bytes:
+        return self.po + int_elem(at) + int_elem(seq) + str_elem(group)
 
     # -- records ---------------------------------------------------------------
     def next_seq(self, now_ms: int) -> int:
@@ -176,36 +200,36 @@ class QueueData:
         return max(last, int(raw) - 1) if raw is not None else last
 
     def get(self, seq: int) -> Message | None:
-        raw = self.tx.get(self.k("m", seq))
+        raw = self.tx.get(self.km(seq))
         return Message.from_record(loads(raw)) if raw is not None else None
 
     def _put_record(self, msg: Message) -> None:
-        self.tx.put(self.k("m", msg.seq), dumps(msg.to_record()))
+        self.tx.put(self.km(msg.seq), dumps(msg.to_record()))
 
     # -- insert / remove -------------------------------------------------------
     def insert(self, msg: Message) -> None:
         """Store a new message (its ``seq`` from ``next_seq``) with all its index entries."""
-        tx, k = self.tx, self.k
+        tx = self.tx
         self._put_record(msg)
-        tx.put(k("v", msg.visible_at, msg.seq), vis_flag(msg))
+        tx.put(self.kv(msg.visible_at, msg.seq), vis_flag(msg))
         if retention_indexed(msg):
-            tx.put(k("t", enqueued(msg), msg.seq), b"")
+            tx.put(self.kt(enqueued(msg), msg.seq), b"")
         if self.queue.fifo:
-            empty = next(iter(tx.range(prefix=k("g", msg.group), limit=1)), None) is None
-            tx.put(k("g", msg.group, msg.seq), b"")
+            empty = next(iter(tx.range(prefix=self.kg(msg.group), limit=1)), None) is None
+            tx.put(self.kg(msg.group, msg.seq), b"")
             if empty:
-                tx.put(k("o", msg.visible_at, msg.seq, msg.group), b"")
+                tx.put(self.ko(msg.visible_at, msg.seq, msg.group), b"")
 
     def remove(self, msg: Message) -> None:
-        tx, k = self.tx, self.k
-        tx.delete(k("m", msg.seq))
-        tx.delete(k("v", msg.visible_at, msg.seq))
+        tx, seq = self.tx, msg.seq
+        tx.delete(self.km(seq))
+        tx.delete(self.kv(msg.visible_at, seq))
         if retention_indexed(msg):
-            tx.delete(k("t", enqueued(msg), msg.seq))
+            tx.delete(self.kt(enqueued(msg), seq))
         if self.queue.fifo:
             group = msg.group
-            tx.delete(k("g", group, msg.seq))
-            head = k("o", msg.visible_at, msg.seq, group)
+            tx.delete(self.kg(group, seq))
+            head = self.ko(msg.visible_at, seq, group)
             if tx.get(head) is not None:
                 tx.delete(head)
                 if self.headless is not None:
@@ -215,12 +239,11 @@ class QueueData:
 
     def _set_head(self, group: str) -> None:
         """Index the oldest message of ``group`` (if any) as its head."""
-        k = self.k
-        nxt = next(iter(self.tx.range(prefix=k("g", group), limit=1)), None)
+        nxt = next(iter(self.tx.range(prefix=self.kg(group), limit=1)), None)
         if nxt is not None:
             following = self.get(nxt[0][-1])
             if following is not None:
-                self.tx.put(k("o", following.visible_at, following.seq, group), b"")
+                self.tx.put(self.ko(following.visible_at, following.seq, group), b"")
 
     def defer_heads(self) -> None:
         """FIFO: from now on ``remove`` leaves a group whose head it took without a
@@ -238,14 +261,14 @@ class QueueData:
 
     def set_visible_at(self, msg: Message, visible_at: int) -> None:
         """Move ``msg`` in the visibility index (its record is written too)."""
-        tx, k = self.tx, self.k
-        tx.delete(k("v", msg.visible_at, msg.seq))
-        head = k("o", msg.visible_at, msg.seq, msg.group) if self.queue.fifo else None
+        tx, seq = self.tx, msg.seq
+        tx.delete(self.kv(msg.visible_at, seq))
+        head = self.ko(msg.visible_at, seq, msg.group) if self.queue.fifo else None
         if head is not None and tx.get(head) is not None:
             tx.delete(head)
-            tx.put(k("o", visible_at, msg.seq, msg.group), b"")
+            tx.put(self.ko(visible_at, seq, msg.group), b"")
         msg.visible_at = visible_at
-        tx.put(k("v", visible_at, msg.seq), vis_flag(msg))
+        tx.put(self.kv(visible_at, seq), vis_flag(msg))
         self._put_record(msg)
 
     # -- sending -----------------------------------------------------------------
@@ -408,7 +431,7 @@ class QueueData:
 
     def group_messages(self, group: str) -> Iterator[Message]:
         """FIFO: the messages of a group in order (read lazily as the caller goes)."""
-        for key, _ in self.tx.range(prefix=self.k("g", group)):
+        for key, _ in self.tx.range(prefix=self.kg(group)):
             msg = self.get(key[-1])
             if msg is None:
                 self.tx.delete(key)
