@@ -221,15 +221,16 @@ class QueueData:
                 tx.put(self.ko(msg.visible_at, msg.seq, msg.group), b"")
 
     def remove(self, msg: Message) -> None:
-        tx, seq = self.tx, msg.seq
-        tx.delete(self.km(seq))
-        tx.delete(self.kv(msg.visible_at, seq))
+        tx, se, at = self.tx, int_elem(msg.seq), int_elem(msg.visible_at)
+        tx.delete(self.pm + se)
+        tx.delete(self.pv + at + se)
         if retention_indexed(msg):
-            tx.delete(self.kt(enqueued(msg), seq))
+            tx.delete(self.pt + int_elem(enqueued(msg)) + se)
         if self.queue.fifo:
             group = msg.group
-            tx.delete(self.kg(group, seq))
-            head = self.ko(msg.visible_at, seq, group)
+            ge = str_elem(group)
+            tx.delete(self.pg + ge + se)
+            head = self.po + at + se + ge
             if tx.get(head) is not None:
                 tx.delete(head)
                 if self.headless is not None:
@@ -261,15 +262,17 @@ class QueueData:
 
     def set_visible_at(self, msg: Message, visible_at: int) -> None:
         """Move ``msg`` in the visibility index (its record is written too)."""
-        tx, seq = self.tx, msg.seq
-        tx.delete(self.kv(msg.visible_at, seq))
-        head = self.ko(msg.visible_at, seq, msg.group) if self.queue.fifo else None
-        if head is not None and tx.get(head) is not None:
-            tx.delete(head)
-            tx.put(self.ko(visible_at, seq, msg.group), b"")
+        tx, se, old, new = self.tx, int_elem(msg.seq), int_elem(msg.visible_at), int_elem(visible_at)
+        tx.delete(self.pv + old + se)
+        if self.queue.fifo:
+            ge = str_elem(msg.group)
+            head = self.po + old + se + ge
+            if tx.get(head) is not None:
+                tx.delete(head)
+                tx.put(self.po + new + se + ge, b"")
         msg.visible_at = visible_at
-        tx.put(self.kv(visible_at, seq), vis_flag(msg))
-        self._put_record(msg)
+        tx.put(self.pv + new + se, vis_flag(msg))
+        tx.put(self.pm + se, dumps(msg.to_record()))
 
     # -- sending -----------------------------------------------------------------
     def new_message(self, body: str, attrs: dict, trace: str | None, sender: str, now_ms: int, delay: int,
