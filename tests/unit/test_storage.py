@@ -462,6 +462,42 @@ def test_sqlite_checkpoint_thread_copies_the_wal_and_stops_on_close(tmp_path, mo
     assert not os.path.exists(path + "-wal")  # the last connection checkpointed and removed it
 
 
+@pytest.mark.parametrize("group", [False, True])
+def test_sqlite_value_cache_follows_rollbacks(tmp_path, group):
+    """The owner's value cache never shows what a rolled-back transaction wrote, also
+    when the writes reached SQLite early (a range over many buffered writes)."""
+    from cloudlet.storage import sqlite
+
+    s = SqliteStore(str(tmp_path / "s.sqlite3"), group_commit=group)
+    many = [("m", i) for i in range(sqlite.MERGE_MAX + 10)]
+    fill(s, [("k",)] + many, value=lambda k: b"old")
+    s.flush()
+    with s.transaction() as tx:
+        assert tx.get(("k",)) == b"old" and tx.get(("m", 3)) == b"old"  # now cached
+    for early in (False, True):
+        with pytest.raises(Boom):
+            with s.transaction() as tx:
+                tx.put(("k",), b"new")
+                for k in many:
+                    tx.put(k, b"new")
+                if early:
+                    assert sum(1 for _ in tx.range(prefix=("m",))) == len(many)  # sends them early
+                assert tx.get(("k",)) == b"new" and tx.get(("m", 3)) == b"new"
+                raise Boom
+        with s.transaction() as tx:
+            assert tx.get(("k",)) == b"old" and tx.get(("m", 3)) == b"old"
+    with s.transaction() as tx:
+        tx.put(("k",), b"kept")
+        tx.delete(("m", 3))
+    with s.transaction() as tx:
+        assert tx.get(("k",)) == b"kept" and tx.get(("m", 3)) is None
+    s.close()
+    s = SqliteStore(str(tmp_path / "s.sqlite3"))
+    with s.transaction() as tx:
+        assert tx.get(("k",)) == b"kept" and tx.get(("m", 3)) is None and tx.get(("m", 4)) == b"old"
+    s.close()
+
+
 def test_open_store(tmp_path):
     m = open_store(None)
     assert isinstance(m, MemoryStore)
