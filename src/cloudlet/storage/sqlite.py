@@ -11,8 +11,8 @@
   transactions cost no BEGIN/COMMIT round. ``exclusive=False`` lets other
   writers in (say a ``sqlite3`` shell); transactions then start with
   ``BEGIN IMMEDIATE`` and SQLite checkpoints inline every
-  ``CHECKPOINT_PAGES``. Where there is no ``fcntl`` (Windows) the owner uses
-  ``locking_mode=EXCLUSIVE`` and inline checkpoints instead.
+  ``CHECKPOINT_PAGES``. Without ``flock`` (Windows, some network file
+  systems) the owner uses ``locking_mode=EXCLUSIVE`` and inline checkpoints.
 - Group commit (``group_commit=True``, what the server uses): transactions
   write into one long SQLite transaction; ``flush()`` COMMITs the whole batch.
   The server calls it once per event-loop turn and holds every answer until
@@ -387,7 +387,8 @@ class _Checkpointer:
 
 def _lock_file(path: str) -> int | None:
     """Take an exclusive ``flock`` on ``path``.lock (None where there is no
-    ``fcntl``); raise StoreLockedError if another store holds it."""
+    ``fcntl`` or the file system has no flock); raise StoreLockedError if
+    another store holds it."""
     if fcntl is None:
         return None
     fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -398,6 +399,9 @@ def _lock_file(path: str) -> int | None:
         raise StoreLockedError(
             f"{path} is in use by another process (is another cloudlet running on this data dir?)"
         ) from None
+    except OSError:  # a file system without flock: SQLite's own EXCLUSIVE lock instead
+        os.close(fd)
+        return None
     except BaseException:
         os.close(fd)
         raise
