@@ -47,7 +47,7 @@ import tempfile
 import time
 
 from benchmarks import inproc as inproc_mod
-from benchmarks import peers, ratios, runner
+from benchmarks import peers, ratios, runner, select_workloads
 from benchmarks.workloads import WORKLOADS
 
 
@@ -81,10 +81,7 @@ def main(argv=None) -> int:
     if args.cmd == "inproc":
         return inproc_mod.run(args)
 
-    names = [n for arg in args.workload or ["all"] for n in arg.split(",") if n]
-    if "all" in names:
-        names = list(WORKLOADS)
-    unknown = [n for n in names if n not in WORKLOADS]
+    names, unknown = select_workloads(args.workload, WORKLOADS)
     if unknown:
         print(f"unknown workloads: {unknown}", file=sys.stderr)
         return 2

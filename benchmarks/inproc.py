@@ -27,6 +27,7 @@ from collections.abc import Callable, Generator
 
 import orjson
 
+from benchmarks import select_workloads
 from benchmarks.client import Signer
 
 DDB = "DynamoDB_20120810."
@@ -323,10 +324,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    names = [n for arg in args.workload or ["all"] for n in arg.split(",") if n]
-    if "all" in names:
-        names = list(WORKLOADS)
-    unknown = [n for n in names if n not in WORKLOADS]
+    names, unknown = select_workloads(args.workload, WORKLOADS)
     if unknown:
         print(f"unknown workloads: {unknown} (have: {', '.join(WORKLOADS)})", file=sys.stderr)
         return 2

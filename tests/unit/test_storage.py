@@ -363,6 +363,21 @@ def test_sqlite_second_open_is_refused(tmp_path):
     SqliteStore(path).close()  # free again once closed
 
 
+def _kill_9_after_first_line(child: str, first_line):
+    """Run ``child`` (Python source), pass its first line of output to ``first_line``,
+    kill -9 it; returns what ``first_line`` returned."""
+    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE)
+    try:
+        seen = first_line(proc.stdout.readline())
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return seen
+
+
 def test_sqlite_survives_kill_9(tmp_path):
     path = str(tmp_path / "s.sqlite3")
     child = f"""
@@ -379,16 +394,11 @@ tx.put(("uncommitted",), b"x")
 print("ready", flush=True)
 time.sleep(60)
 """
-    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE)
-    try:
-        assert proc.stdout.readline() == b"ready\n"
+    def check(first_line):
+        assert first_line == b"ready\n"
         assert os.path.exists(path + "-wal")  # the commits are (only) in the WAL
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+
+    _kill_9_after_first_line(child, check)
     s = SqliteStore(path)
     with s.transaction() as tx:
         assert [(k, v) for k, v in tx.range()] == [(("k", i), b"v%d" % i) for i in range(50)]
@@ -418,15 +428,7 @@ with s.transaction() as tx:
 print(os.path.getsize({path!r} + "-wal"), flush=True)
 time.sleep(60)
 """
-    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE)
-    try:
-        wal_size = int(proc.stdout.readline())
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    wal_size = _kill_9_after_first_line(child, int)
     # ~8 MB of values went through a WAL that kept starting over
     assert wal_size < 6_000_000  # without restarts: ~14 MB
     s = SqliteStore(path)
