@@ -39,10 +39,12 @@
 - A value cache (owner only, ``CACHE_ENTRIES`` values of up to
   ``CACHE_VALUE_MAX`` bytes): ``get`` answers from it what SQLite holds
   outside the open transaction, so a record read or written by one request
-  and read by the next (a message received and then deleted, an item written
-  and read back) costs a dict lookup, not a query. A transaction's final send
-  sets it; writes sent early drop their keys and their reads do not fill it;
-  anything that may roll back a batch clears it.
+  and read by the next (a message received and then deleted, an item read,
+  written and read back) costs a dict lookup, not a query. Reads fill it; a
+  transaction's final send updates the keys it holds (and adds none: most
+  writes, index entries and records alike, are never read back); writes sent
+  early drop their keys and their reads do not fill it; anything that may
+  roll back a batch clears it.
 - Keys are compared by SQLite as BLOBs (memcmp, shorter first on a tie), the
   order ``storage.keys`` encodes for, so ``ORDER BY k`` is tuple order.
 """
@@ -230,13 +232,13 @@ class SqliteTransaction(Transaction):
             if puts:
                 cur.executemany(_PUT, puts)
             if cache is not None and final:
-                if len(cache) + len(buf) > CACHE_ENTRIES:
-                    cache.clear()
+                # keys already read keep up; others are not added (most writes are never read)
                 for k, v in buf.items():
-                    if v is None or len(v) <= CACHE_VALUE_MAX:
-                        cache[k] = v
-                    else:
-                        cache.pop(k, None)
+                    if k in cache:
+                        if v is None or len(v) <= CACHE_VALUE_MAX:
+                            cache[k] = v
+                        else:
+                            del cache[k]
 
     def _note(self, k: bytes) -> None:
         """Give live scans the value ``k`` had when they started, before it is
@@ -422,7 +424,7 @@ class SqliteStore(Store):
         # once per turn, not once per statement.
         self._hold_reads = False
         # Owner only: packed key -> value (None: no such key) as SQLite holds it outside the
-        # open transaction's buffer. Filled by reads and by transactions' final sends;
+        # open transaction's buffer. Filled by reads, kept up by transactions' final sends;
         # dropped for writes sent early, and cleared on anything that may roll back.
         self._cache: dict[bytes, bytes | None] | None = {} if exclusive else None
         # Owned (exclusive) with flock: a lock file keeps other stores out, SQLite locks
