@@ -137,9 +137,7 @@ class Bench:
                     c[3] = None
 
     async def call(self, req: bytes) -> None:
-        def one():
-            yield req
-        await self.turns([one()])
+        await self.all([req], 1)
 
     async def once(self, key: str, req: bytes, settle: float = 0.2) -> None:
         """``call(req)`` the first time ``key`` is asked for (create a table once), then
@@ -151,10 +149,7 @@ class Bench:
 
     async def all(self, reqs: list[bytes], connections: int) -> None:
         """Untimed set-up: send ``reqs`` over ``connections`` emulated connections."""
-        def chain(part):
-            for r in part:
-                yield r
-        await self.turns([chain(reqs[i::connections]) for i in range(connections)])
+        await self.turns([(r for r in reqs[i::connections]) for i in range(connections)])
 
 
 def _each(reqs: Callable[[int], bytes], n: int) -> Callable[[int, int], Chain]:
@@ -303,13 +298,6 @@ async def measure(name: str, durable: bool, requests: int, connections: int, rep
         return best
     finally:
         await b.app.stop()
-
-
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks inproc", description=__doc__.split("\n\n", 1)[1],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p)
-    return run(p.parse_args(argv))
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

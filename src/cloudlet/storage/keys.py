@@ -175,9 +175,8 @@ def _str_elem(s: str) -> bytes:
     return e
 
 
-def str_elem(s: str) -> bytes:
-    """One str as a packed element (see ``int_elem``)."""
-    return _STR_CACHE.get(s) or _str_elem(s)
+# One str as a packed element (see ``int_elem``); _str_elem looks in the cache first.
+str_elem = _str_elem
 
 
 def _float_enc(v: float) -> bytes:

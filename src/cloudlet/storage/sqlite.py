@@ -158,8 +158,7 @@ class SqliteTransaction(Transaction):
                     cur.execute("RELEASE tx")
                 elif self._writing and not store._group:
                     cur.execute("COMMIT")
-                    if store._checkpointer is not None:
-                        store._committed()
+                    store._committed()
             elif self._sp:
                 cur.execute("ROLLBACK TO tx")
                 cur.execute("RELEASE tx")
@@ -179,8 +178,7 @@ class SqliteTransaction(Transaction):
 
     def _abandon(self) -> None:
         store = self._store
-        if store._cache is not None:
-            store._cache.clear()
+        store._cache_clear()
         conn = store._conn
         if self._sp:
             try:
@@ -222,20 +220,19 @@ class SqliteTransaction(Transaction):
         buf = self._buf
         if buf:
             self._buf = {}
-            cache = store._cache
-            if cache is not None and not final:
-                for k in buf:  # sent under a SAVEPOINT that may yet roll back
-                    cache.pop(k, None)
             puts = [(k, v) for k, v in buf.items() if v is not None]
             if len(puts) < len(buf):
                 cur.executemany(_DELETE, [(k,) for k, v in buf.items() if v is None])
             if puts:
                 cur.executemany(_PUT, puts)
-            if cache is not None and final:
-                # keys already read keep up; others are not added (most writes are never read)
+            cache = store._cache
+            if cache:
+                # Keys the cache holds keep up with a final send; written keys are not added
+                # (most writes are never read back). Keys sent early, under a SAVEPOINT that
+                # may yet roll back, leave it.
                 for k, v in buf.items():
                     if k in cache:
-                        if v is None or len(v) <= CACHE_VALUE_MAX:
+                        if final and (v is None or len(v) <= CACHE_VALUE_MAX):
                             cache[k] = v
                         else:
                             del cache[k]
@@ -341,8 +338,7 @@ class SqliteTransaction(Transaction):
         if not self._open:
             raise RuntimeError("transaction is not open")
         self._send()
-        if self._store._cache is not None:
-            self._store._cache.clear()
+        self._store._cache_clear()
         lo, hi = prefix_range(prefix)
         cur = self._cur
         for s in self._scans:
@@ -387,6 +383,10 @@ class _Checkpointer:
         self._conn.close()
 
 
+def _locked(path: str) -> StoreLockedError:
+    return StoreLockedError(f"{path} is in use by another process (is another cloudlet running on this data dir?)")
+
+
 def _lock_file(path: str) -> int | None:
     """Take an exclusive ``flock`` on ``path``.lock (None where there is no
     ``fcntl`` or the file system has no flock); raise StoreLockedError if
@@ -398,9 +398,7 @@ def _lock_file(path: str) -> int | None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        raise StoreLockedError(
-            f"{path} is in use by another process (is another cloudlet running on this data dir?)"
-        ) from None
+        raise _locked(path) from None
     except OSError:  # a file system without flock: SQLite's own EXCLUSIVE lock instead
         os.close(fd)
         return None
@@ -463,9 +461,7 @@ class SqliteStore(Store):
             conn.close()
             self._unlock()
             if "locked" in str(e) or "busy" in str(e):
-                raise StoreLockedError(
-                    f"{path} is in use by another process (is another cloudlet running on this data dir?)"
-                ) from None
+                raise _locked(path) from None
             raise
         except BaseException:
             conn.close()
@@ -475,9 +471,11 @@ class SqliteStore(Store):
         self._cur = conn.cursor()
 
     def _committed(self) -> None:
-        """After a COMMIT with a checkpoint thread: wake it, and once the WAL has grown to
+        """After a COMMIT, with a checkpoint thread: wake it, and once the WAL has grown to
         ``RESTART_FRAMES`` copy the rest here, so that the WAL starts over."""
         ck = self._checkpointer
+        if ck is None:
+            return
         ck.dirty = True
         if ck.frames >= RESTART_FRAMES:
             try:
@@ -518,8 +516,7 @@ class SqliteStore(Store):
                 except sqlite3.Error:
                     pass
             raise
-        if self._checkpointer is not None:
-            self._committed()
+        self._committed()
 
     def _cache_clear(self) -> None:
         if self._cache is not None:
@@ -537,8 +534,7 @@ class SqliteStore(Store):
         self._end_reads()
         self._cache_clear()
         self._cur.execute("DELETE FROM kv")
-        if self._checkpointer is not None:
-            self._committed()
+        self._committed()
 
     def close(self) -> None:
         if self._conn is None:
