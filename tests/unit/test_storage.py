@@ -621,21 +621,13 @@ class StoreModel(RuleBasedStateMachine):
                 tx.put(k, value)
                 self.model[k] = value
 
-    @rule(ops=st.lists(op_st, max_size=8), fail=st.booleans())
-    def transaction(self, ops, fail):
+    def attempt(self, body, fail: bool) -> None:
+        """``body(tx, work)`` in one transaction on a copy of the model, which becomes
+        the model if the transaction commits; with ``fail`` it raises at the end instead."""
         work = dict(self.model)
         try:
             with self.store.transaction() as tx:
-                for op in ops:
-                    kind = op[0]
-                    if kind == "get":
-                        assert tx.get(op[1]) == work.get(op[1])
-                    elif kind == "range":
-                        assert list(tx.range(**op[1])) == model_range(work, **op[1])
-                    elif kind == "scan":
-                        run_scan(tx, work, op[1], op[2])
-                    else:
-                        apply_write(tx, work, op)
+                body(tx, work)
                 if fail:
                     raise Boom
         except Boom:
@@ -643,13 +635,27 @@ class StoreModel(RuleBasedStateMachine):
         else:
             self.model = work
 
+    @rule(ops=st.lists(op_st, max_size=8), fail=st.booleans())
+    def transaction(self, ops, fail):
+        def body(tx, work):
+            for op in ops:
+                kind = op[0]
+                if kind == "get":
+                    assert tx.get(op[1]) == work.get(op[1])
+                elif kind == "range":
+                    assert list(tx.range(**op[1])) == model_range(work, **op[1])
+                elif kind == "scan":
+                    run_scan(tx, work, op[1], op[2])
+                else:
+                    apply_write(tx, work, op)
+        self.attempt(body, fail)
+
     @precondition(lambda self: len(self.model) >= 4)
     @rule(data=st.data())
     def scan_under_writes(self, data):
         """A range iteration with writes aimed at the keys it covers."""
         args = data.draw(range_st)
-        work = dict(self.model)
-        covered = [k for k, _ in model_range(work, **{**args, "limit": None})]
+        covered = [k for k, _ in model_range(self.model, **{**args, "limit": None})]
         target = st.sampled_from(covered) | key_st if covered else key_st
         write = st.one_of(
             st.tuples(st.just("put"), target, value_st),
@@ -657,37 +663,23 @@ class StoreModel(RuleBasedStateMachine):
             st.tuples(st.just("delete_range"), target.flatmap(lambda k: st.integers(1, len(k)).map(lambda n: k[:n]))),
         )
         writes = data.draw(st.lists(st.tuples(st.integers(-1, 6), write), max_size=8))
-        fail = data.draw(st.booleans())
-        try:
-            with self.store.transaction() as tx:
-                run_scan(tx, work, args, writes)
-                if fail:
-                    raise Boom
-        except Boom:
-            pass
-        else:
-            self.model = work
+        self.attempt(lambda tx, work: run_scan(tx, work, args, writes), data.draw(st.booleans()))
 
     @rule(keys=st.lists(key_st, min_size=1, max_size=6), prefix=narrow_prefix_st, fail=st.booleans())
     def early_send_then_read(self, keys, prefix, fail):
         """Writes that reach SQLite before the transaction ends (delete_range sends the
         buffer first), read back, written again, then kept or rolled back."""
-        work = dict(self.model)
-        try:
-            with self.store.transaction() as tx:
-                for k in keys:
-                    apply_write(tx, work, ("put", k, b"e"))
-                apply_write(tx, work, ("delete_range", prefix))
-                for k in keys + list(self.model)[:5]:
-                    assert tx.get(k) == work.get(k)
-                for k in keys[:2]:
-                    apply_write(tx, work, ("put", k, b"f"))
-                if fail:
-                    raise Boom
-        except Boom:
-            pass
-        else:
-            self.model = work
+        before = list(self.model)[:5]
+
+        def body(tx, work):
+            for k in keys:
+                apply_write(tx, work, ("put", k, b"e"))
+            apply_write(tx, work, ("delete_range", prefix))
+            for k in keys + before:
+                assert tx.get(k) == work.get(k)
+            for k in keys[:2]:
+                apply_write(tx, work, ("put", k, b"f"))
+        self.attempt(body, fail)
 
     @precondition(lambda self: len(self.model) > 30)
     @rule()
