@@ -280,7 +280,7 @@ WORKLOADS = {
 
 
 async def measure(name: str, durable: bool, requests: int, connections: int, repeat: int,
-                  profile: int = 0) -> float:
+                  profile: int = 0, callers: str | None = None) -> float:
     """Best microseconds per request of ``repeat`` runs of workload ``name``."""
     b = Bench(durable)
     await b.start()
@@ -294,7 +294,10 @@ async def measure(name: str, durable: bool, requests: int, connections: int, rep
             done, spent = await b.turns(chains, prof)
             best = min(best, spent / max(1, done) * 1e6)
             if prof:
-                pstats.Stats(prof, stream=sys.stdout).sort_stats("tottime").print_stats(profile)
+                stats = pstats.Stats(prof, stream=sys.stdout).sort_stats("tottime")
+                stats.print_stats(profile)
+                if callers:
+                    stats.print_callers(callers)
         return best
     finally:
         await b.app.stop()
@@ -309,6 +312,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--profile", type=int, default=0, metavar="N",
                    help="cProfile one repetition and print its top N functions by own time")
+    p.add_argument("--callers", metavar="REGEX",
+                   help="with --profile: also print who called the functions matching REGEX, how often "
+                        "(e.g. 'execute' to see what queries SQLite)")
 
 
 def run(args) -> int:
@@ -327,7 +333,8 @@ def run(args) -> int:
     for name in names:
         cells = []
         for durable in stores:
-            us = asyncio.run(measure(name, durable, args.requests, args.connections, args.repeat, args.profile))
+            us = asyncio.run(measure(name, durable, args.requests, args.connections, args.repeat, args.profile,
+                                     args.callers))
             cells.append(f"{us:12.1f}")
         print(f"{name:26}" + "".join(cells), flush=True)
     return 0

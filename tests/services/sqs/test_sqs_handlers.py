@@ -419,6 +419,76 @@ def test_fifo_queue_delay(sqs):
     assert [m["Body"] for m in sqs.receive(url)] == ["m"]
 
 
+
+def test_fifo_counts_from_the_message_records(sqs):
+    # FIFO queues keep no visibility index; the counters read the records.
+    url = sqs.fifo(VisibilityTimeout=30)
+    for i in range(3):
+        send_fifo(sqs, url, f"a{i}", "A")
+    send_fifo(sqs, url, "b0", "B")
+    assert sqs.counts(url) == (4, 0, 0)
+    got = sqs.receive(url, 2)
+    assert [m["Body"] for m in got] == ["a0", "a1"]
+    assert sqs.counts(url) == (2, 2, 0)  # a2 is visible though its group is blocked
+    sqs("ChangeMessageVisibility", QueueUrl=url, ReceiptHandle=got[1]["ReceiptHandle"], VisibilityTimeout=0)
+    assert sqs.counts(url) == (3, 1, 0)
+    assert sqs.receive(url, 10)[0]["Body"] == "b0"  # A is still blocked by a0
+    sqs.advance(31)
+    assert sqs.counts(url) == (4, 0, 0)
+    assert [m["Body"] for m in sqs.receive(url, 10)] == ["a0", "a1", "a2", "b0"]
+
+
+@pytest.mark.parametrize("wake", ["head's visibility ends", "head deleted", "delay ends"])
+def test_fifo_long_poll_wakes_when_a_group_head_becomes_receivable(sqs, wake):
+    # Real time, not clock advances (those wake every poll): the poll must sleep
+    # until the head's visibility or delay ends, which it learns from the head index.
+    url = sqs.fifo(VisibilityTimeout=1, DelaySeconds=1 if wake == "delay ends" else 0)
+    if wake != "delay ends":
+        send_fifo(sqs, url, "m0", "G")
+        send_fifo(sqs, url, "m1", "G")
+        [m0] = sqs.receive(url, 1)
+
+    async def scenario():
+        handler = service.handlers["ReceiveMessage"]
+        t0 = time.perf_counter()
+        waiting = asyncio.ensure_future(handler(sqs.ctx("ReceiveMessage"), {"QueueUrl": url, "WaitTimeSeconds": 5}))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # m1 waits behind m0, in flight
+        if wake == "head's visibility ends":
+            expected = ["m0"]
+        elif wake == "head deleted":
+            sqs("DeleteMessage", QueueUrl=url, ReceiptHandle=m0["ReceiptHandle"])
+            expected = ["m1"]
+        else:
+            send_fifo(sqs, url, "n0", "H")
+            expected = ["n0"]
+        got = await asyncio.wait_for(waiting, 5)
+        assert [m["Body"] for m in got["Messages"]] == expected
+        assert time.perf_counter() - t0 < 2.5
+
+    asyncio.run(scenario())
+
+
+def test_fifo_visibility_entries_of_earlier_versions_are_dropped_by_the_sweep(sqs):
+    from cloudlet.services.sqs import store
+    from cloudlet.storage.keys import pack
+
+    url = sqs.fifo()
+    send_fifo(sqs, url, "m", "G")
+    prefix = store.data_prefix(ACCOUNT, "us-east-1", "f.fifo")
+    with sqs.app.store.transaction() as tx:
+        [(key, _)] = list(tx.range(prefix=prefix + ("m",)))
+        tx.put(pack(prefix + ("v", 0, key[-1])), b"a")  # as earlier versions kept one
+    assert sqs.counts(url) == (1, 0, 0)
+    sweep_all(sqs.app)
+    with sqs.app.store.transaction() as tx:
+        assert list(tx.range(prefix=prefix + ("v",))) == []
+    [got] = sqs.receive(url)
+    assert got["Body"] == "m"
+    sqs("DeleteMessage", QueueUrl=url, ReceiptHandle=got["ReceiptHandle"])
+    assert sqs.counts(url) == (0, 0, 0)
+
+
 # ---------------------------------------------------------------- dead-letter queues and redrive
 
 def dlq_pair(sqs, fifo=False, max_receives=2):

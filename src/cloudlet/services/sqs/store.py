@@ -8,7 +8,8 @@ Every key starts ``("sqs", <kind>, account, region, ...)``:
     ("sqs", "data", acct, region, name, ...)          per-queue data, dropped as one range:
         ("n",)                      next message seq (data written before seqs came from the clock)
         ("m", seq)                  message record
-        ("v", visible_at_ms, seq)   visibility index: b"a" available, b"d" delayed, b"f" in flight
+        ("v", visible_at_ms, seq)   standard: visibility index, b"a" available, b"d" delayed,
+                                    b"f" in flight
         ("t", enqueued_ms, seq)     retention index, only for messages whose seq does not tell
                                     when their retention started (see below)
         ("g", group, seq)           FIFO: the messages of a group, in order
@@ -21,6 +22,9 @@ Every key starts ``("sqs", <kind>, account, region, ...)``:
 A standard receive is one range scan of the visibility index up to now; a FIFO
 receive walks the receivable group heads (visible_at <= now) in the order they became
 receivable, and within a group the messages in order up to the first invisible one.
+FIFO queues have no visibility index: only a head can become receivable, so "o" is
+all a receive or a long-poll wake-up needs, and each index entry a receive and a
+delete do not write is a B-tree update saved (a fifth of the SQLite store's time).
 
 That is the order AWS hands FIFO groups out in: a group whose messages came back
 from a receive (visibility timeout ended or set to 0) goes behind groups that were
@@ -153,11 +157,14 @@ def _tag_prefixes(pp: bytes) -> tuple[bytes, bytes, bytes, bytes, bytes]:
 class QueueData:
     """The messages of one queue inside one transaction."""
 
-    __slots__ = ("tx", "queue", "p", "pp", "headless", "pm", "pv", "pt", "pg", "po")
+    __slots__ = ("tx", "queue", "p", "pp", "heads", "headless", "pm", "pv", "pt", "pg", "po")
 
     def __init__(self, tx, queue: Queue):
         self.tx = tx
         self.queue = queue
+        # FIFO: group -> seq of its head, as far as this transaction has seen ("o" keys it
+        # read or wrote), so most head checks need no read
+        self.heads: dict[str, int] = {}
         self.headless: set[str] | None = None  # FIFO groups whose head is to be found (defer_heads)
         self.p = data_prefix(queue.account, queue.region, queue.name)
         self.pp = _packed_prefix(self.p)
@@ -211,32 +218,48 @@ class QueueData:
         """Store a new message (its ``seq`` from ``next_seq``) with all its index entries."""
         tx = self.tx
         self._put_record(msg)
-        tx.put(self.kv(msg.visible_at, msg.seq), vis_flag(msg))
+        if not self.queue.fifo:
+            tx.put(self.kv(msg.visible_at, msg.seq), vis_flag(msg))
         if retention_indexed(msg):
             tx.put(self.kt(enqueued(msg), msg.seq), b"")
         if self.queue.fifo:
-            empty = next(iter(tx.range(prefix=self.kg(msg.group), limit=1)), None) is None
-            tx.put(self.kg(msg.group, msg.seq), b"")
+            group = msg.group
+            empty = group not in self.heads and next(iter(tx.range(prefix=self.kg(group), limit=1)), None) is None
+            tx.put(self.kg(group, msg.seq), b"")
             if empty:
-                tx.put(self.ko(msg.visible_at, msg.seq, msg.group), b"")
+                tx.put(self.ko(msg.visible_at, msg.seq, group), b"")
+                self.heads[group] = msg.seq
 
     def remove(self, msg: Message) -> None:
         tx, se, at = self.tx, int_elem(msg.seq), int_elem(msg.visible_at)
         tx.delete(self.pm + se)
-        tx.delete(self.pv + at + se)
+        if not self.queue.fifo:
+            tx.delete(self.pv + at + se)
         if retention_indexed(msg):
             tx.delete(self.pt + int_elem(enqueued(msg)) + se)
         if self.queue.fifo:
             group = msg.group
             ge = str_elem(group)
             tx.delete(self.pg + ge + se)
-            head = self.po + at + se + ge
-            if tx.get(head) is not None:
-                tx.delete(head)
+            if self._is_head(group, msg.seq, self.po + at + se + ge):
+                tx.delete(self.po + at + se + ge)
+                del self.heads[group]
                 if self.headless is not None:
                     self.headless.add(group)
                 else:
                     self._set_head(group)
+
+    def _is_head(self, group: str, seq: int, head_key: bytes) -> bool:
+        """Is message ``seq`` the head of ``group`` (is ``head_key``, its "o" key, stored)?"""
+        known = self.heads.get(group)
+        if known is not None:
+            return known == seq
+        if self.headless is not None and group in self.headless:
+            return False  # its head went in this batch; the next is indexed at settle_heads
+        if self.tx.get(head_key) is None:
+            return False
+        self.heads[group] = seq
+        return True
 
     def _set_head(self, group: str) -> None:
         """Index the oldest message of ``group`` (if any) as its head."""
@@ -245,6 +268,7 @@ class QueueData:
             following = self.get(nxt[0][-1])
             if following is not None:
                 self.tx.put(self.ko(following.visible_at, following.seq, group), b"")
+                self.heads[group] = following.seq
 
     def defer_heads(self) -> None:
         """FIFO: from now on ``remove`` leaves a group whose head it took without a
@@ -261,17 +285,18 @@ class QueueData:
         self.headless = None
 
     def set_visible_at(self, msg: Message, visible_at: int) -> None:
-        """Move ``msg`` in the visibility index (its record is written too)."""
+        """Move ``msg`` in the visibility index, or if it heads a FIFO group its
+        head entry (its record is written too)."""
         tx, se, old, new = self.tx, int_elem(msg.seq), int_elem(msg.visible_at), int_elem(visible_at)
-        tx.delete(self.pv + old + se)
+        msg.visible_at = visible_at
         if self.queue.fifo:
             ge = str_elem(msg.group)
-            head = self.po + old + se + ge
-            if tx.get(head) is not None:
-                tx.delete(head)
+            if self._is_head(msg.group, msg.seq, self.po + old + se + ge):
+                tx.delete(self.po + old + se + ge)
                 tx.put(self.po + new + se + ge, b"")
-        msg.visible_at = visible_at
-        tx.put(self.pv + new + se, vis_flag(msg))
+        else:
+            tx.delete(self.pv + old + se)
+            tx.put(self.pv + new + se, vis_flag(msg))
         tx.put(self.pm + se, dumps(msg.to_record()))
 
     # -- sending -----------------------------------------------------------------
@@ -361,6 +386,9 @@ class QueueData:
         (a caller loops while that is ``limit`` or more)."""
         removed = 0
         k = self.k
+        if self.queue.fifo and next(iter(self.tx.range(prefix=k("v",), limit=1)), None) is not None:
+            # left by versions that kept a visibility index for FIFO queues too
+            self.tx.delete_range(prefix=self.p + ("v",))
         cutoff = now_ms - self.queue.retention * 1000
         for key, _ in list(self.tx.range(k("t",), k("t", cutoff + 1), limit=limit)):
             self.tx.delete(key)  # an entry left by an older data format may outlive its message
@@ -386,6 +414,16 @@ class QueueData:
     def counts(self, now_ms: int) -> tuple[int, int, int]:
         """(available, in flight, delayed)."""
         visible = inflight = delayed = 0
+        if self.queue.fifo:  # no visibility index: the records say
+            for _, raw in self.tx.range(prefix=self.k("m",)):
+                msg = Message.from_record(loads(raw))
+                if msg.visible_at <= now_ms:
+                    visible += 1
+                elif msg.nonce is not None:
+                    inflight += 1
+                else:
+                    delayed += 1
+            return visible, inflight, delayed
         for key, flag in self.tx.range(prefix=self.k("v",)):
             if key[-2] <= now_ms:
                 visible += 1
@@ -396,9 +434,11 @@ class QueueData:
         return visible, inflight, delayed
 
     def next_change(self, now_ms: int) -> int | None:
-        """The earliest future visible_at (a delay or visibility timeout ending), for long-poll sleeps."""
-        nxt = next(iter(self.tx.range(self.k("v", now_ms + 1), None, prefix=self.k("v",), limit=1)), None)
-        return nxt[0][-2] if nxt is not None else None
+        """When a message next becomes receivable (a delay or visibility timeout ending;
+        in a FIFO queue only a group's head can), for long-poll sleeps."""
+        tag = "o" if self.queue.fifo else "v"
+        nxt = next(iter(self.tx.range(self.k(tag, now_ms + 1), None, prefix=self.k(tag,), limit=1)), None)
+        return nxt[0][len(self.p) + 1] if nxt is not None else None  # the time after the tag
 
     def purge(self) -> None:
         # seqs go on rising without a stored counter (the clock floor, _LAST_SEQ)
@@ -429,8 +469,11 @@ class QueueData:
         """FIFO queue: groups whose oldest message is receivable now, in the order they
         became receivable (see the module docstring)."""
         k = self.k
+        heads = self.heads
         for key, _ in self.tx.range(k("o",), k("o", now_ms + 1)):
-            yield key[-1]
+            group = key[-1]
+            heads[group] = key[-2]
+            yield group
 
     def group_messages(self, group: str) -> Iterator[Message]:
         """FIFO: the messages of a group in order (read lazily as the caller goes)."""
