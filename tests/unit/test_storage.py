@@ -303,6 +303,20 @@ def test_range_snapshot_reverse_with_limit_and_two_iterators(store):
         assert got_b == list(range(60))
 
 
+@pytest.mark.parametrize("reverse", [False, True])
+def test_limited_range_over_keys_this_transaction_deleted(store, reverse):
+    # The overlay hides the deleted rows; a limited range still yields exactly
+    # ``limit`` rows that remain (and deletes beyond them change nothing).
+    fill(store, [("k", i) for i in range(40)])
+    order = list(range(40))[::-1] if reverse else list(range(40))
+    with store.transaction() as tx:
+        for i in order[:10] + order[25:30]:
+            tx.delete(("k", i))
+        for limit in (1, 3, 16, 17):
+            got = [k[1] for k, _ in tx.range(prefix=("k",), reverse=reverse, limit=limit)]
+            assert got == [i for i in order if i not in order[:10] + order[25:30]][:limit]
+
+
 def test_scan_snapshot_small_world_exhaustive(store, monkeypatch):
     """Every single write (put over, put new, delete, delete_range) at every
     point of every scan shape, with batches of 2 so that every batch boundary

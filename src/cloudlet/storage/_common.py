@@ -122,7 +122,10 @@ def scan_iter(
         remaining = limit
         batch = FIRST_BATCH
         while True:
-            n = batch if remaining is None else min(batch, remaining)
+            # With a limit, fetch enough to make up for the rows the overlay may
+            # drop (keys this transaction deleted): a limit-1 probe of a group
+            # whose first ten rows were just deleted reads once, not eleven times.
+            n = batch if remaining is None else min(batch, remaining + len(scan.overlay))
             lo, hi = scan.lo, scan.hi
             rows = fetch(lo, hi, n, reverse)
             full = len(rows) == n
@@ -152,8 +155,8 @@ def scan_iter(
                         if old is not MISSING:
                             rows.append((k, old))
                     rows.sort(key=_first, reverse=reverse)
-                    if remaining is not None and len(rows) > remaining:
-                        rows = rows[:remaining]
+            if remaining is not None and len(rows) > remaining:
+                rows = rows[:remaining]
             for k, v in rows:
                 if not tx._open:
                     raise RuntimeError("range iterator used after its transaction ended")
