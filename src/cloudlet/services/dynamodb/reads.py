@@ -9,6 +9,8 @@ then -- as DynamoDB does, even when nothing follows.
 
 from __future__ import annotations
 
+import functools
+
 from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb import capacity as C
 from cloudlet.services.dynamodb import exprs as E
@@ -158,6 +160,10 @@ def _check_filter(req: dict, source: Source, compiled: E.Compiled) -> None:
 
 
 # ---------------------------------------------------------------- key conditions
+
+# Partition prefixes, packed: the same partitions are queried again and again.
+_packed_prefix = functools.lru_cache(maxsize=4096)(keycodec.pack)
+
 
 def _range_bounds(prefix: tuple, cond, reverse: bool):
     """(start, end, predicate) for a sort-key condition under a partition prefix."""
@@ -313,7 +319,7 @@ def query(ctx: RequestContext, req: dict) -> dict:
         start, end, pred = _range_bounds(prefix, rc, reverse)
         n = len(prefix)
         predicate = (lambda key: pred(key[n])) if pred is not None else None
-        return _run(ctx, tx, source, compiled, req, [(start, end, prefix, predicate)], select, meter)
+        return _run(ctx, tx, source, compiled, req, [(start, end, _packed_prefix(prefix), predicate)], select, meter)
 
 
 @service.operation("Scan")

@@ -10,7 +10,7 @@ KeyConditionExpression:" prefix.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from collections.abc import Mapping
 
 from cloudlet.protocol.errors import ValidationException
 from cloudlet.services.dynamodb.expressions import values as av

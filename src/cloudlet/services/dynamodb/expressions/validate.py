@@ -11,7 +11,7 @@ AWS's order and returns the parsed expressions.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from cloudlet.protocol.errors import ValidationException
 from cloudlet.services.dynamodb.expressions.nodes import (
