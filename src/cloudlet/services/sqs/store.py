@@ -390,19 +390,21 @@ class QueueData:
             # left by versions that kept a visibility index for FIFO queues too
             self.tx.delete_range(prefix=self.p + ("v",))
         cutoff = now_ms - self.queue.retention * 1000
-        for key, _ in list(self.tx.range(k("t",), k("t", cutoff + 1), limit=limit)):
+        for key, _ in list(self.tx.range(k("t",), k("t", cutoff + 1), prefix=self.pt, limit=limit)):
             self.tx.delete(key)  # an entry left by an older data format may outlive its message
             msg = self.get(key[-1])
             if msg is not None:
                 self.remove(msg)
             removed += 1
-        for _, raw in list(self.tx.range(k("m", CLOCK_SEQS), k("m", (cutoff + 1) * 1000), limit=limit)):
+        for _, raw in list(self.tx.range(k("m", CLOCK_SEQS), k("m", (cutoff + 1) * 1000), prefix=self.pm,
+                                                limit=limit)):
             msg = Message.from_record(loads(raw))
             if enqueued(msg) <= cutoff:  # always, but a record is checked before it goes
                 self.remove(msg)
             removed += 1
         if self.queue.fifo:
-            for key, _ in list(self.tx.range(self.k("e",), self.k("e", now_ms + 1), limit=limit)):
+            for key, _ in list(self.tx.range(self.k("e",), self.k("e", now_ms + 1), prefix=self.k("e",),
+                                                    limit=limit)):
                 _, scope, dedup_id = key[-3:]
                 dkey = self.k("d", scope, dedup_id)
                 raw = self.tx.get(dkey)
@@ -458,7 +460,7 @@ class QueueData:
         receive of 10 reads about 10 index entries, whatever the queue holds (a range
         is a snapshot, so re-keying delivered messages does not disturb it)."""
         k = self.k
-        for key, _ in self.tx.range(k("v",), k("v", now_ms + 1)):
+        for key, _ in self.tx.range(k("v",), k("v", now_ms + 1), prefix=self.pv):
             msg = self.get(key[-1])
             if msg is None:  # an index entry without its record: drop it
                 self.tx.delete(key)
@@ -470,7 +472,7 @@ class QueueData:
         became receivable (see the module docstring)."""
         k = self.k
         heads = self.heads
-        for key, _ in self.tx.range(k("o",), k("o", now_ms + 1)):
+        for key, _ in self.tx.range(k("o",), k("o", now_ms + 1), prefix=self.po):
             group = key[-1]
             heads[group] = key[-2]
             yield group
