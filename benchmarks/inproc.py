@@ -183,6 +183,18 @@ def w_ddb_put(b: Bench, n: int):
         "TableName": "put", "Item": {"pk": {"S": f"k{i}"}, "data": {"S": data}, "n": {"N": str(i)}}}), n)
 
 
+def w_ddb_batch_write(b: Bench, n: int, pool: int = 4000):
+    """BatchWriteItem of 25 items (200 bytes of data), cycling through ``pool``
+    distinct requests as the socket benchmark does: after the first cycle every
+    put replaces an item."""
+    data = "z" * 200
+
+    async def setup():
+        await b.once("batch", ddb_table(b, "batch"))
+    return setup, _each(lambda i: b.json("dynamodb", "BatchWriteItem", {"RequestItems": {"batch": [
+        {"PutRequest": {"Item": {"pk": {"S": f"k{i % pool}-{j}"}, "data": {"S": data}}}} for j in range(25)]}}), n)
+
+
 def w_ddb_get(b: Bench, n: int, items: int = 1000):
     async def setup():
         if "get" in b.made:
@@ -271,6 +283,7 @@ WORKLOADS = {
     "ddb-put-1kb": w_ddb_put,
     "ddb-get": w_ddb_get,
     "ddb-query-10": w_ddb_query,
+    "ddb-batch-write-25": w_ddb_batch_write,
     "sqs-send": w_sqs_send,
     "sqs-receive-delete": w_sqs_receive_delete,
     "sqs-fifo-send": lambda b, n: w_sqs_send(b, n, fifo=True),

@@ -317,6 +317,29 @@ def test_limited_range_over_keys_this_transaction_deleted(store, reverse):
             assert got == [i for i in order if i not in order[:10] + order[25:30]][:limit]
 
 
+def test_prefetch_is_only_a_hint(store, monkeypatch):
+    # What get() answers after prefetch() is what it answers without: for missing
+    # keys, after buffered writes, after writes sent early and after delete_range.
+    from cloudlet.storage import sqlite as sqlite_store
+    monkeypatch.setattr(sqlite_store, "PREFETCH_CHUNK", 3)  # several queries
+    monkeypatch.setattr(sqlite_store, "SEND_AT", 2)  # writes reach SQLite two at a time
+    fill(store, [("k", i) for i in range(10)], value=lambda k: b"v")
+    keys = [("k", i) for i in range(12)]
+    with store.transaction() as tx:
+        tx.prefetch(keys)
+        assert [tx.get(k) for k in keys] == [b"v"] * 10 + [None, None]
+        tx.put(("k", 1), b"new")
+        tx.delete(("k", 2))
+        tx.put(("k", 11), b"made")
+        assert [tx.get(("k", i)) for i in (1, 2, 11)] == [b"new", None, b"made"]
+        tx.delete_range(prefix=("k", 3))  # sends the buffer first
+        assert [tx.get(("k", i)) for i in (1, 2, 3, 4, 11)] == [b"new", None, None, b"v", b"made"]
+        tx.prefetch(keys)
+        assert [tx.get(k) for k in keys] == [b"v", b"new", None, None] + [b"v"] * 6 + [None, b"made"]
+    with store.transaction() as tx:
+        assert [tx.get(k) for k in keys] == [b"v", b"new", None, None] + [b"v"] * 6 + [None, b"made"]
+
+
 def test_scan_snapshot_small_world_exhaustive(store, monkeypatch):
     """Every single write (put over, put new, delete, delete_range) at every
     point of every scan shape, with batches of 2 so that every batch boundary
@@ -557,6 +580,7 @@ op_st = st.one_of(
     write_st,
     put_st,
     st.tuples(st.just("get"), key_st),
+    st.tuples(st.just("prefetch"), st.lists(key_st, max_size=6)),
     st.tuples(st.just("range"), range_st),
     # iterate a range, doing writes after the given number of items (-1: before the first)
     st.tuples(st.just("scan"), range_st, st.lists(st.tuples(st.integers(-1, 8), write_st), max_size=6)),
@@ -656,6 +680,8 @@ class StoreModel(RuleBasedStateMachine):
                 kind = op[0]
                 if kind == "get":
                     assert tx.get(op[1]) == work.get(op[1])
+                elif kind == "prefetch":
+                    tx.prefetch(op[1])  # a hint: no get after it may answer differently
                 elif kind == "range":
                     assert list(tx.range(**op[1])) == model_range(work, **op[1])
                 elif kind == "scan":
@@ -686,6 +712,7 @@ class StoreModel(RuleBasedStateMachine):
         before = list(self.model)[:5]
 
         def body(tx, work):
+            tx.prefetch(keys + before)  # what it read must not outlive the writes
             for k in keys:
                 apply_write(tx, work, ("put", k, b"e"))
             apply_write(tx, work, ("delete_range", prefix))

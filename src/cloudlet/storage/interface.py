@@ -60,6 +60,11 @@ class Transaction(ABC):
     def delete_range(self, *, prefix: Key) -> int:
         """Delete every key under ``prefix``; return how many were deleted."""
 
+    def prefetch(self, keys) -> None:
+        """A hint: ``get`` will soon be called for these (packed) keys, e.g. the
+        items of a batch. A backend whose reads cost a query each may read them
+        all in one; what ``get`` returns is the same either way."""
+
 
 class Store(ABC):
     """Group commit: a backend may make committed transactions durable in
