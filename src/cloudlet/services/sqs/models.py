@@ -10,6 +10,7 @@ MaximumMessageSize 1,024..1,048,576 bytes, default 1,048,576 (raised to 1 MiB in
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -126,6 +127,7 @@ def queue_url(host: str, account: str, name: str) -> str:
     return f"http://{host}/{account}/{name}"
 
 
+@functools.lru_cache(maxsize=4096)  # every request names its queue so; the same few URLs recur
 def parse_queue_url(url: str, default_account: str) -> tuple[str, str] | None:
     """(account, name) from any queue URL form SDKs send.
 
@@ -208,8 +210,9 @@ class Queue:
 
     @classmethod
     def from_record(cls, r: dict) -> "Queue":
-        return cls(r["account"], r["region"], r["name"], r["fifo"], r["attributes"], r["created"],
-                   r["modified"], r.get("tags") or {}, r.get("last_purge"))
+        # the dicts are copied: records are shared (store.load_queue keeps them) and queues get changed
+        return cls(r["account"], r["region"], r["name"], r["fifo"], dict(r["attributes"]), r["created"],
+                   r["modified"], dict(r.get("tags") or {}), r.get("last_purge"))
 
 
 # ---------------------------------------------------------------- attribute rules
