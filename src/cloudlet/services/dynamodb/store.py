@@ -51,6 +51,11 @@ def table_key(acct: str, region: str, name: str) -> tuple:
     return ("ddb", acct, region, "table", name)
 
 
+@functools.lru_cache(maxsize=4096)  # every request reads its table's record
+def _packed_table_key(acct: str, region: str, name: str) -> bytes:
+    return keycodec.pack(table_key(acct, region, name))
+
+
 def tables_prefix(acct: str, region: str) -> tuple:
     return ("ddb", acct, region, "table")
 
@@ -135,13 +140,13 @@ class Tables:
     the record's bytes (so it is never stale: a changed record has new bytes)."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple, tuple[bytes, dict, Schema]] = {}
+        self._cache: dict[bytes, tuple[bytes, dict, Schema]] = {}  # by packed table key
 
     def clear(self) -> None:
         self._cache.clear()
 
     def get(self, tx, acct: str, region: str, name: str) -> tuple[dict, Schema] | None:
-        key = table_key(acct, region, name)
+        key = _packed_table_key(acct, region, name)
         raw = tx.get(key)
         if raw is None:
             return None
@@ -158,7 +163,7 @@ class Tables:
 
     def delete(self, tx, acct: str, region: str, name: str) -> None:
         tx.delete(table_key(acct, region, name))
-        self._cache.pop(table_key(acct, region, name), None)
+        self._cache.pop(_packed_table_key(acct, region, name), None)
 
 
 # ---------------------------------------------------------------- items
