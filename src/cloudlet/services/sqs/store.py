@@ -100,8 +100,13 @@ def data_prefix(account: str, region: str, name: str) -> tuple:
 _RECORDS: dict[bytes, dict] = {}
 
 
+@functools.lru_cache(maxsize=4096)
+def _packed_queue_key(account: str, region: str, name: str) -> bytes:
+    return pack(queue_key(account, region, name))
+
+
 def load_queue(tx, account: str, region: str, name: str) -> Queue | None:
-    raw = tx.get(queue_key(account, region, name))
+    raw = tx.get(_packed_queue_key(account, region, name))
     if raw is None:
         return None
     record = _RECORDS.get(raw)
