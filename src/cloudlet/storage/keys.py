@@ -46,6 +46,7 @@ does not interleave with int or float.
 from __future__ import annotations
 
 import binascii
+import functools
 import struct
 from decimal import Decimal
 
@@ -280,6 +281,11 @@ def pack(t: tuple) -> bytes:
         else:
             _encode(v, app, False)
     return b"".join(parts)
+
+
+# ``pack`` for the keys and prefixes requests name again and again (a table's or a
+# queue's record, its data prefix, a queried partition): a hit costs a hash of the tuple.
+pack_remembered = functools.lru_cache(maxsize=4096)(pack)
 
 
 def prefix_range(prefix: tuple) -> tuple[bytes, bytes]:

@@ -283,8 +283,7 @@ class SqliteTransaction(Transaction):
             v = cache.get(k, MISSING)
             if v is not MISSING:
                 return v
-        if store._hold_reads and not store._conn.in_transaction:
-            self._cur.execute("BEGIN")
+        store._begin_reads()
         row = self._cur.execute(_GET, (k,)).fetchone()
         v = None if row is None else row[0]
         # not what this transaction sent early: SQLite shows it before it is kept or rolled back
@@ -308,9 +307,7 @@ class SqliteTransaction(Transaction):
             return  # a single key costs the same either way
         if pre is None:
             pre = self._pre = {}
-        store = self._store
-        if store._hold_reads and not store._conn.in_transaction:
-            self._cur.execute("BEGIN")
+        self._store._begin_reads()
         for i in range(0, len(wanted), PREFETCH_CHUNK):
             chunk = wanted[i:i + PREFETCH_CHUNK]
             for k in chunk:
@@ -565,6 +562,11 @@ class SqliteStore(Store):
     def _cache_clear(self) -> None:
         if self._cache is not None:
             self._cache.clear()
+
+    def _begin_reads(self) -> None:
+        """With ``_hold_reads``: open the turn's read transaction if none is open."""
+        if self._hold_reads and not self._conn.in_transaction:
+            self._cur.execute("BEGIN")
 
     def _end_reads(self) -> None:
         """End the read transaction that ``_hold_reads`` may have left open."""

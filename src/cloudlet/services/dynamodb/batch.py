@@ -57,8 +57,8 @@ def batch_get_item(ctx: RequestContext, req: dict) -> dict:
                     raise validation("Provided list of item keys contains duplicates")
                 seen.add(parts)
             keys_by_table[name] = keys
-        tx.prefetch([S.packed_item_key(ctx.account, ctx.region, targets[name].schema.id, targets[name].schema.key_parts(k))
-                     for name, keys in keys_by_table.items() for k in keys])
+        S.prefetch_items(tx, ctx.account, ctx.region, [(targets[name].schema, targets[name].schema.key_parts(k))
+                                                       for name, keys in keys_by_table.items() for k in keys])
         for name, spec in request_items.items():
             target = targets[name]
             out = responses.setdefault(name, [])
@@ -114,7 +114,7 @@ def batch_write_item(ctx: RequestContext, req: dict) -> dict:
                     raise validation("Provided list of item keys contains duplicates")
                 seen.add(parts)
                 plan.append((target, parts, item, size))
-        tx.prefetch([S.packed_item_key(ctx.account, ctx.region, t.schema.id, parts) for t, parts, _, _ in plan])
+        S.prefetch_items(tx, ctx.account, ctx.region, [(t.schema, parts) for t, parts, _, _ in plan])
         for target, parts, item, size in plan:
             old, old_size = S.get_item_sized(tx, ctx.account, ctx.region, target.schema, parts)
             if old is None and item is None:

@@ -9,8 +9,6 @@ then -- as DynamoDB does, even when nothing follows.
 
 from __future__ import annotations
 
-import functools
-
 from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb import capacity as C
 from cloudlet.services.dynamodb import exprs as E
@@ -160,10 +158,6 @@ def _check_filter(req: dict, source: Source, compiled: E.Compiled) -> None:
 
 
 # ---------------------------------------------------------------- key conditions
-
-# Partition prefixes, packed: the same partitions are queried again and again.
-_packed_prefix = functools.lru_cache(maxsize=4096)(keycodec.pack)
-
 
 def _range_bounds(prefix: tuple, cond, reverse: bool):
     """(start, end, predicate) for a sort-key condition under a partition prefix."""
@@ -319,7 +313,7 @@ def query(ctx: RequestContext, req: dict) -> dict:
         start, end, pred = _range_bounds(prefix, rc, reverse)
         n = len(prefix)
         predicate = (lambda key: pred(key[n])) if pred is not None else None
-        return _run(ctx, tx, source, compiled, req, [(start, end, _packed_prefix(prefix), predicate)], select, meter)
+        return _run(ctx, tx, source, compiled, req, [(start, end, keycodec.pack_remembered(prefix), predicate)], select, meter)
 
 
 @service.operation("Scan")

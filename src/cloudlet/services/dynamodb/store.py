@@ -51,11 +51,6 @@ def table_key(acct: str, region: str, name: str) -> tuple:
     return ("ddb", acct, region, "table", name)
 
 
-@functools.lru_cache(maxsize=4096)  # every request reads its table's record
-def _packed_table_key(acct: str, region: str, name: str) -> bytes:
-    return keycodec.pack(table_key(acct, region, name))
-
-
 def tables_prefix(acct: str, region: str) -> tuple:
     return ("ddb", acct, region, "table")
 
@@ -146,7 +141,7 @@ class Tables:
         self._cache.clear()
 
     def get(self, tx, acct: str, region: str, name: str) -> tuple[dict, Schema] | None:
-        key = _packed_table_key(acct, region, name)
+        key = keycodec.pack_remembered(table_key(acct, region, name))
         raw = tx.get(key)
         if raw is None:
             return None
@@ -163,7 +158,7 @@ class Tables:
 
     def delete(self, tx, acct: str, region: str, name: str) -> None:
         tx.delete(table_key(acct, region, name))
-        self._cache.pop(_packed_table_key(acct, region, name), None)
+        self._cache.pop(keycodec.pack_remembered(table_key(acct, region, name)), None)
 
 
 # ---------------------------------------------------------------- items
@@ -188,6 +183,12 @@ def load_item(raw: bytes, _loads=codec.loads) -> tuple[dict, int]:
 def get_item(tx, acct: str, region: str, schema: Schema, parts: tuple) -> dict | None:
     raw = tx.get(packed_item_key(acct, region, schema.id, parts))
     return None if raw is None else load_item(raw)[0]
+
+
+def prefetch_items(tx, acct: str, region: str, items) -> None:
+    """Tell the store that the items ``(schema, key parts)`` are about to be read
+    (a batch or transaction: the SQLite store reads them in one query)."""
+    tx.prefetch([packed_item_key(acct, region, schema.id, parts) for schema, parts in items])
 
 
 def get_item_sized(tx, acct: str, region: str, schema: Schema, parts: tuple) -> tuple[dict | None, int]:

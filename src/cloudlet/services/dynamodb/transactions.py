@@ -142,7 +142,7 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
         reasons = []
         failed = False
         results = []
-        tx.prefetch([S.packed_item_key(ctx.account, ctx.region, p[3].schema.id, p[5]) for p in plans if p[8] is None])
+        S.prefetch_items(tx, ctx.account, ctx.region, [(p[3].schema, p[5]) for p in plans if p[8] is None])
         for kind, spec, c, target, key, parts, item, size, error in plans:
             if error is not None:
                 failed = True
@@ -250,7 +250,7 @@ def transact_get_items(ctx: RequestContext, req: dict) -> dict:
             plans.append((target, parts))
         if len(plans) != len(actions):
             raise _cancel(reasons)
-        tx.prefetch([S.packed_item_key(ctx.account, ctx.region, t.schema.id, parts) for t, parts in plans])
+        S.prefetch_items(tx, ctx.account, ctx.region, [(t.schema, parts) for t, parts in plans])
         for (target, parts), c in zip(plans, compiled):
             item, size = S.get_item_sized(tx, ctx.account, ctx.region, target.schema, parts)
             meter.read_item(target.name, size, True, transactional=True)

@@ -59,7 +59,7 @@ from collections.abc import Iterator
 
 from cloudlet.services.base import new_id
 from cloudlet.storage.codec import dumps, loads
-from cloudlet.storage.keys import int_elem, pack, str_elem
+from cloudlet.storage.keys import int_elem, pack, pack_remembered, str_elem
 from cloudlet.services.sqs.message import (
     Message,
     enqueued,
@@ -100,13 +100,8 @@ def data_prefix(account: str, region: str, name: str) -> tuple:
 _RECORDS: dict[bytes, dict] = {}
 
 
-@functools.lru_cache(maxsize=4096)
-def _packed_queue_key(account: str, region: str, name: str) -> bytes:
-    return pack(queue_key(account, region, name))
-
-
 def load_queue(tx, account: str, region: str, name: str) -> Queue | None:
-    raw = tx.get(_packed_queue_key(account, region, name))
+    raw = tx.get(pack_remembered(queue_key(account, region, name)))
     if raw is None:
         return None
     record = _RECORDS.get(raw)
@@ -161,11 +156,6 @@ _LAST_SEQ: dict[tuple, int] = {}
 
 
 @functools.lru_cache(maxsize=1024)
-def _packed_prefix(prefix: tuple) -> bytes:
-    return pack(prefix)
-
-
-@functools.lru_cache(maxsize=1024)
 def _tag_prefixes(pp: bytes) -> tuple[bytes, bytes, bytes, bytes, bytes]:
     """The packed prefixes of a queue's "m", "v", "t", "g" and "o" keys."""
     return tuple(pp + pack((tag,)) for tag in "mvtgo")
@@ -184,7 +174,7 @@ class QueueData:
         self.heads: dict[str, int] = {}
         self.headless: set[str] | None = None  # FIFO groups whose head is to be found (defer_heads)
         self.p = data_prefix(queue.account, queue.region, queue.name)
-        self.pp = _packed_prefix(self.p)
+        self.pp = pack_remembered(self.p)
         self.pm, self.pv, self.pt, self.pg, self.po = _tag_prefixes(self.pp)
 
     def k(self, *parts) -> bytes:
@@ -403,7 +393,7 @@ class QueueData:
         (a caller loops while that is ``limit`` or more)."""
         removed = 0
         k = self.k
-        if self.queue.fifo and next(iter(self.tx.range(prefix=k("v",), limit=1)), None) is not None:
+        if self.queue.fifo and next(iter(self.tx.range(prefix=self.pv, limit=1)), None) is not None:
             # left by versions that kept a visibility index for FIFO queues too
             self.tx.delete_range(prefix=self.p + ("v",))
         cutoff = now_ms - self.queue.retention * 1000
@@ -434,7 +424,7 @@ class QueueData:
         """(available, in flight, delayed)."""
         visible = inflight = delayed = 0
         if self.queue.fifo:  # no visibility index: the records say
-            for _, raw in self.tx.range(prefix=self.k("m",)):
+            for _, raw in self.tx.range(prefix=self.pm):
                 msg = Message.from_record(loads(raw))
                 if msg.visible_at <= now_ms:
                     visible += 1
@@ -443,7 +433,7 @@ class QueueData:
                 else:
                     delayed += 1
             return visible, inflight, delayed
-        for key, flag in self.tx.range(prefix=self.k("v",)):
+        for key, flag in self.tx.range(prefix=self.pv):
             if key[-2] <= now_ms:
                 visible += 1
             elif flag == b"f":
@@ -455,8 +445,8 @@ class QueueData:
     def next_change(self, now_ms: int) -> int | None:
         """When a message next becomes receivable (a delay or visibility timeout ending;
         in a FIFO queue only a group's head can), for long-poll sleeps."""
-        tag = "o" if self.queue.fifo else "v"
-        nxt = next(iter(self.tx.range(self.k(tag, now_ms + 1), None, prefix=self.k(tag,), limit=1)), None)
+        index = self.po if self.queue.fifo else self.pv
+        nxt = next(iter(self.tx.range(index + int_elem(now_ms + 1), None, prefix=index, limit=1)), None)
         return nxt[0][len(self.p) + 1] if nxt is not None else None  # the time after the tag
 
     def purge(self) -> None:
