@@ -61,7 +61,7 @@ class Transaction(ABC):
         """Delete every key under ``prefix``; return how many were deleted."""
 
     def prefetch(self, keys) -> None:
-        """A hint: ``get`` will soon be called for these (packed) keys, e.g. the
+        """A hint: ``get`` will soon be called for these keys (tuples or packed), e.g. the
         items of a batch. A backend whose reads cost a query each may read them
         all in one; what ``get`` returns is the same either way."""
 

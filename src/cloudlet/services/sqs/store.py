@@ -397,7 +397,7 @@ class QueueData:
             # left by versions that kept a visibility index for FIFO queues too
             self.tx.delete_range(prefix=self.p + ("v",))
         cutoff = now_ms - self.queue.retention * 1000
-        for key, _ in list(self.tx.range(k("t",), k("t", cutoff + 1), prefix=self.pt, limit=limit)):
+        for key, _ in list(self.tx.range(None, self.pt + int_elem(cutoff + 1), prefix=self.pt, limit=limit)):
             self.tx.delete(key)  # an entry left by an older data format may outlive its message
             msg = self.get(key[-1])
             if msg is not None:
@@ -466,8 +466,7 @@ class QueueData:
         """Standard queue: receivable messages, oldest visible_at first. Lazy: a
         receive of 10 reads about 10 index entries, whatever the queue holds (a range
         is a snapshot, so re-keying delivered messages does not disturb it)."""
-        k = self.k
-        for key, _ in self.tx.range(k("v",), k("v", now_ms + 1), prefix=self.pv):
+        for key, _ in self.tx.range(None, self.pv + int_elem(now_ms + 1), prefix=self.pv):
             msg = self.get(key[-1])
             if msg is None:  # an index entry without its record: drop it
                 self.tx.delete(key)
@@ -477,9 +476,8 @@ class QueueData:
     def groups(self, now_ms: int) -> Iterator[str]:
         """FIFO queue: groups whose oldest message is receivable now, in the order they
         became receivable (see the module docstring)."""
-        k = self.k
         heads = self.heads
-        for key, _ in self.tx.range(k("o",), k("o", now_ms + 1), prefix=self.po):
+        for key, _ in self.tx.range(None, self.po + int_elem(now_ms + 1), prefix=self.po):
             group = key[-1]
             heads[group] = key[-2]
             yield group
