@@ -147,7 +147,8 @@ def get_item(ctx: RequestContext, req: dict) -> dict:
         target = open_table(ctx, tx, req["TableName"])
         schema = target.schema
         key = schema.key_of_request(req["Key"])
-        item, size = S.get_item_sized(tx, ctx.account, ctx.region, schema, schema.key_parts(key))
+        item, size = S.get_item_sized(tx, ctx.account, ctx.region, schema, schema.key_parts(key),
+                                      S.load_item if compiled.project else S.load_item_json)
     meter.read_item(target.name, size, bool(req.get("ConsistentRead")))
     out = {}
     if item is not None:

@@ -9,6 +9,8 @@ then -- as DynamoDB does, even when nothing follows.
 
 from __future__ import annotations
 
+import functools
+
 from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb import capacity as C
 from cloudlet.services.dynamodb import exprs as E
@@ -185,16 +187,24 @@ def _range_bounds(prefix: tuple, cond, reverse: bool):
     return prefix + (p,), prefix + (upper,), (lambda part: part.startswith(p))
 
 
+@functools.lru_cache(maxsize=1024)
+def _key_schema(hash_name: str, hash_type: str, range_name: str | None, range_type: str | None) -> tuple:
+    """(KeySchema, attribute types) of a table or index, for parse_key_condition
+    (shared: not to be modified)."""
+    schema = [{"AttributeName": hash_name, "KeyType": "HASH"}]
+    types = {hash_name: hash_type}
+    if range_name:
+        schema.append({"AttributeName": range_name, "KeyType": "RANGE"})
+        types[range_name] = range_type
+    return schema, types
+
+
 def _key_condition(source: Source, compiled: E.Compiled) -> tuple:
     """The key condition checked against the source's key schema (one
     implementation: ``expressions.parse_key_condition``): (hash part, range
     condition as (op, [key parts]) or None)."""
     ast, names, values, validated = compiled.key_condition
-    schema = [{"AttributeName": source.hash_name, "KeyType": "HASH"}]
-    types = {source.hash_name: source.hash_type}
-    if source.range_name:
-        schema.append({"AttributeName": source.range_name, "KeyType": "RANGE"})
-        types[source.range_name] = source.range_type
+    schema, types = _key_schema(source.hash_name, source.hash_type, source.range_name, source.range_type)
     kc = parse_key_condition(ast, names, values, schema, types, validated=validated)
     rc = None
     if kc.range is not None:
@@ -236,6 +246,11 @@ def _run(ctx, tx, source: Source, compiled: E.Compiled, req: dict, ranges, selec
         select == "ALL_ATTRIBUTES" or (compiled.project is not None
                                        and any(not index.projects(a) for a in compiled.projected_names))
         or (compiled.filter is not None and any(not index.projects(a) for a in compiled.filter_names)))
+    # Items that go into the answer whole are not decoded (S.load_item_json): the
+    # stored entry is already the index's projection (ALL_PROJECTED_ATTRIBUTES).
+    whole = (compiled.filter is None and compiled.project is None and not fetch_table
+             and (select == "ALL_ATTRIBUTES" or select == "ALL_PROJECTED_ATTRIBUTES"))
+    load_json = S.load_item_json
     items: list[dict] = []
     scanned = 0
     count = 0
@@ -261,7 +276,10 @@ def _run(ctx, tx, source: Source, compiled: E.Compiled, req: dict, ranges, selec
                 if reverse:
                     continue
                 break
-            item, size = S.load_item(raw)
+            if whole:
+                item, size = load_json(raw)
+            else:
+                item, size = S.load_item(raw)
             if fetch_table:
                 full_item = S.get_item(tx, ctx.account, ctx.region, schema,
                                        S.unpack_index_key(unpack(key), schema, index)[1])
@@ -271,14 +289,16 @@ def _run(ctx, tx, source: Source, compiled: E.Compiled, req: dict, ranges, selec
             if compiled.filter is None or compiled.filter(item):
                 count += 1
                 if select != "COUNT":
-                    if compiled.project is not None:
+                    if whole:
+                        items.append(item)
+                    elif compiled.project is not None:
                         items.append(compiled.project(item))
                     elif select == "ALL_PROJECTED_ATTRIBUTES" and index is not None:
                         items.append(index.project(item))
                     else:
                         items.append(item)
             if (limit is not None and scanned >= limit) or read_bytes >= PAGE_BYTES:
-                last = source.last_key(item)
+                last = source.last_key(S.load_item(raw)[0] if whole else item)
                 full = True
                 break
         range_pos += 1

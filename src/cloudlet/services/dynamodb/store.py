@@ -26,9 +26,12 @@ Functions here take an open transaction; callers never hold one across an await.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 from decimal import Decimal
+
+import orjson
 
 from cloudlet.storage import codec, keys as keycodec
 from cloudlet.services.dynamodb import values as V
@@ -163,21 +166,49 @@ class Tables:
 
 # ---------------------------------------------------------------- items
 #
-# An item, and an index entry, is stored as ``(size, item)``: its size by AWS's
-# rules, computed once when it is written, is what Query/Scan pages, consumed
-# capacity and the table counters need each time it is read. A bare dict is an
-# item written before sizes were stored; its size is computed when read.
+# An item, and an index entry, is stored with its size by AWS's rules, computed
+# once when it is written: Query/Scan pages, consumed capacity and the table
+# counters need it each time the item is read. The record is the JSON array
+# ``[size,item]``, the item as DynamoDB JSON, as it goes on the wire: a read that
+# returns the item whole (GetItem, a Query or Scan page without filter or
+# projection) copies those bytes into the answer (``load_item_json``) instead of
+# decoding and encoding the item again. An item with binary values (bytes here,
+# base64 on the wire) is stored pickled, ``(size, item)``, as every item was
+# before; and before that, items were bare dicts without a size. All three are read.
 
-def dump_item(item: dict, size: int) -> bytes:
-    return dumps((size, item))
+_ARRAY = 0x5B  # b"[" (a pickle starts with 0x80)
 
 
-def load_item(raw: bytes, _loads=codec.loads) -> tuple[dict, int]:
+def _no_binary(value):
+    raise TypeError  # orjson hands bytes, and only those, to ``default``
+
+
+def dump_item(item: dict, size: int, _dumps=orjson.dumps) -> bytes:
+    try:
+        return _dumps((size, item), default=_no_binary)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return codec.dumps((size, item))
+
+
+def load_item(raw: bytes, _loads=orjson.loads) -> tuple[dict, int]:
     """(item, size) of a stored item or index entry."""
-    value = _loads(raw)
+    if raw[0] == _ARRAY:
+        size, item = _loads(raw)
+        return item, size
+    value = codec.loads(raw)
     if type(value) is tuple:
         return value[1], value[0]
     return value, V.item_size(value)
+
+
+def load_item_json(raw: bytes, _fragment=orjson.Fragment) -> tuple[object, int]:
+    """(item, size) for an answer that returns the item whole: the stored JSON as
+    an ``orjson.Fragment`` (the JSON protocol writes it out as it is), or for a
+    pickled record the decoded item."""
+    if raw[0] == _ARRAY:
+        comma = raw.index(44)  # b","
+        return _fragment(raw[comma + 1:-1]), int(raw[1:comma])
+    return load_item(raw)
 
 
 def get_item(tx, acct: str, region: str, schema: Schema, parts: tuple) -> dict | None:
@@ -191,10 +222,12 @@ def prefetch_items(tx, acct: str, region: str, items) -> None:
     tx.prefetch([packed_item_key(acct, region, schema.id, parts) for schema, parts in items])
 
 
-def get_item_sized(tx, acct: str, region: str, schema: Schema, parts: tuple) -> tuple[dict | None, int]:
-    """(item, size), or (None, 0) when there is no such item."""
+def get_item_sized(tx, acct: str, region: str, schema: Schema, parts: tuple,
+                   load=load_item) -> tuple[dict | None, int]:
+    """(item, size), or (None, 0) when there is no such item (``load=load_item_json``
+    for the item as it goes into an answer)."""
     raw = tx.get(packed_item_key(acct, region, schema.id, parts))
-    return (None, 0) if raw is None else load_item(raw)
+    return (None, 0) if raw is None else load(raw)
 
 
 class Deltas:
