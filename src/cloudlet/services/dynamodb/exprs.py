@@ -9,7 +9,7 @@ semantics for both. Mixing the two styles is refused with AWS's message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from cloudlet.services.dynamodb import values as V
@@ -40,11 +40,11 @@ _NON_EXPRESSION = ("AttributesToGet", "QueryFilter", "ScanFilter", "KeyCondition
 class Compiled:
     condition: Callable[[dict], bool] | None = None
     filter: Callable[[dict], bool] | None = None
-    filter_names: set = field(default_factory=set)
+    filter_names: frozenset | set = frozenset()  # replaced, never added to
     project: Callable[[dict], dict] | None = None
-    projected_names: set = field(default_factory=set)
+    projected_names: frozenset | set = frozenset()  # replaced, never added to
     update: Callable[[dict], tuple] | None = None
-    update_names: set = field(default_factory=set)
+    update_names: frozenset | set = frozenset()  # replaced, never added to
     # (parsed KeyConditionExpression, names, values, already validated); the
     # key schema it is checked against is only known once the table is read.
     key_condition: tuple | None = None
@@ -54,9 +54,12 @@ def _java_set(names: list[str]) -> str:
     return "{" + ", ".join(names) + "}"
 
 
+_LEGACY_PARAMETERS = frozenset(_NON_EXPRESSION)
+
+
 def _check_mixing(req: dict, value_exprs: tuple) -> None:
     exprs = [p for p in _EXPRESSIONS if req.get(p) is not None]
-    legacy = [p for p in _NON_EXPRESSION if req.get(p) is not None]
+    legacy = [] if _LEGACY_PARAMETERS.isdisjoint(req) else [p for p in _NON_EXPRESSION if req.get(p) is not None]
     if exprs and legacy:
         raise validation("Can not use both expression and non-expression parameters in the same request: "
                          f"Non-expression parameters: {_java_set(legacy)} Expression parameters: {_java_set(exprs)}")

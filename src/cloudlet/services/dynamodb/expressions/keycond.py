@@ -87,6 +87,8 @@ def _key_names(key_schema) -> tuple[str | None, str | None]:
 def _attribute_types(attribute_types) -> dict:
     if attribute_types is None:
         return {}
+    if type(attribute_types) is dict:
+        return attribute_types
     if isinstance(attribute_types, Mapping):
         return dict(attribute_types)
     return {d["AttributeName"]: d["AttributeType"] for d in attribute_types}
@@ -95,8 +97,10 @@ def _attribute_types(attribute_types) -> dict:
 class _Shape:
     """Reads the conditions out of the tree (AWS's structural checks)."""
 
-    def __init__(self, names, values):
-        self.names, self.values = names, values
+    def __init__(self, names):
+        self.names = names
+        # attribute -> (op, its Value nodes): no values are read, so the shape of a
+        # parsed expression with given names is the same for every request
         self.conditions: dict[str, tuple[str, tuple]] = {}
 
     def visit(self, node) -> None:
@@ -140,9 +144,30 @@ class _Shape:
             raise _error("KeyConditionExpressions must only contain one condition per key")
         if op in _FLIP and position != 0:
             op = _FLIP[op]
-        others = tuple(value_of(o, self.values, KEY_CONDITION) for o in operands
-                       if isinstance(o, Value))
-        self.conditions[attribute] = (op, others)
+        self.conditions[attribute] = (op, tuple(o for o in operands if isinstance(o, Value)))
+
+
+# (id of a parsed expression, names) -> (the expression, its conditions); a parsed
+# expression is shared by the requests with the same text (validate.py's cache)
+_SHAPES: dict = {}
+_SHAPES_MAX = 4096
+
+
+def _conditions(ast: Condition, names) -> dict:
+    try:
+        key = (id(ast), None if names is None else tuple(names.items()))
+        hit = _SHAPES.get(key)
+    except TypeError:  # unhashable names: malformed input, checked on the way
+        key = hit = None
+    if hit is not None and hit[0] is ast:
+        return hit[1]
+    shape = _Shape(names)
+    shape.visit(ast.root)
+    if key is not None:
+        if len(_SHAPES) >= _SHAPES_MAX:
+            _SHAPES.clear()
+        _SHAPES[key] = (ast, shape.conditions)
+    return shape.conditions
 
 
 def parse_key_condition(expression, names=None, values=None, key_schema=None, attribute_types=None,
@@ -164,9 +189,8 @@ def parse_key_condition(expression, names=None, values=None, key_schema=None, at
         validate_expression(ast, names, values, usage)
         if check_unused_placeholders:
             check_unused(names, values, usage)
-    shape = _Shape(names, values)
-    shape.visit(ast.root)
-    conditions = shape.conditions
+    conditions = {name: (op, tuple(value_of(v, values, KEY_CONDITION) for v in nodes))
+                  for name, (op, nodes) in _conditions(ast, names).items()}
     if len(conditions) > 2:
         raise _error("Conditions can be of length 1 or 2 only")
     hash_name, range_name = _key_names(key_schema)
