@@ -16,6 +16,7 @@ prints its top N functions by own time: the tool for finding what to make faster
 from __future__ import annotations
 
 import argparse
+import os
 import asyncio
 import base64
 import cProfile
@@ -307,7 +308,7 @@ async def measure(name: str, durable: bool, requests: int, connections: int, rep
             done, spent = await b.turns(chains, prof)
             best = min(best, spent / max(1, done) * 1e6)
             if prof:
-                stats = pstats.Stats(prof, stream=sys.stdout).sort_stats("tottime")
+                stats = pstats.Stats(prof, stream=sys.stdout).sort_stats(os.environ.get("CLOUDLET_PROFILE_SORT", "tottime"))
                 stats.print_stats(profile)
                 if callers:
                     stats.print_callers(callers)
