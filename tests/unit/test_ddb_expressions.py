@@ -939,3 +939,30 @@ def test_validation_cache_repeats_the_checks_on_values():
     for _ in range(2):
         assert message(ex.check_request_expressions, {"ConditionExpression": "a = :nope"}).startswith(
             "Invalid ConditionExpression: An expression attribute value used in expression is not defined")
+
+
+def test_key_condition_shape_depends_on_names():
+    """The shape of a parsed key condition is reused per (expression, names): the
+    same text with other names is another shape, and values are read each time."""
+    from cloudlet.services.dynamodb.expressions.keycond import parse_key_condition
+    from cloudlet.services.dynamodb.expressions.validate import check_request_expressions
+
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    types = {"pk": "S", "sk": "N"}
+
+    def kc(names, values):
+        req = {"KeyConditionExpression": "#k = :v AND #r < :w", "ExpressionAttributeNames": names,
+               "ExpressionAttributeValues": values}
+        ast = check_request_expressions(req)["KeyConditionExpression"]
+        return parse_key_condition(ast, names, values, schema, types, validated=True)
+
+    values = {":v": {"S": "a"}, ":w": {"N": "1"}}
+    assert kc({"#k": "pk", "#r": "sk"}, values).range == ("<", "sk", ({"N": "1"},))
+    with pytest.raises(ValidationException, match="only contain one condition per key"):
+        kc({"#k": "pk", "#r": "pk"}, values)
+    with pytest.raises(ValidationException, match="missed key schema element: pk"):
+        kc({"#k": "other", "#r": "sk"}, values)
+    again = kc({"#k": "pk", "#r": "sk"}, {":v": {"S": "z"}, ":w": {"N": "9"}})
+    assert again.hash == ("pk", {"S": "z"}) and again.range == ("<", "sk", ({"N": "9"},))
+    with pytest.raises(ValidationException, match="type does not match"):
+        kc({"#k": "pk", "#r": "sk"}, {":v": {"N": "1"}, ":w": {"N": "9"}})
