@@ -272,8 +272,9 @@ def _sqs_fill(env: Env, url: str, count: int, fifo: bool) -> int:
 
 def sqs_receive_delete(env: Env, fifo: bool = False) -> Worker:
     url = _queue(env, fifo)
-    # enough that the queue does not run dry during every repetition
-    wanted = int((30000 if not fifo else 15000) * env.seconds * env.repeat)
+    # enough that the queue does not run dry in any repetition (cloudlet takes up to
+    # ~32,000 msg/s: a queue that ran dry would cap the rate it reports)
+    wanted = int(40000 * env.seconds * env.repeat)
     filled = _sqs_fill(env, url, wanted, fifo)
     if filled < wanted:
         env.extras["fill"] = {"wanted": wanted, "filled": filled}
