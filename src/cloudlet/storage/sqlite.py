@@ -372,6 +372,7 @@ class SqliteTransaction(Transaction):
     def _fetch(self, lo: bytes, hi: bytes, n: int, reverse: bool) -> list[tuple[bytes, bytes]]:
         # Each batch is one LIMITed query read in full: no SQLite statement
         # stays open across a yield, so writes in between are safe.
+        self._store._begin_reads()  # in the turn's read transaction, as get (one shared lock a turn)
         return self._cur.execute(_SCAN_REV if reverse else _SCAN, (lo, hi, n)).fetchall()
 
     def delete_range(self, *, prefix: Key) -> int:
