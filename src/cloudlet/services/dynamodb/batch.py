@@ -69,11 +69,12 @@ def batch_get_item(ctx: RequestContext, req: dict) -> dict:
                     rest["Keys"] = keys_by_table[name][i:]
                     unprocessed[name] = rest
                     break
+                proj = compiled[name].project
                 item, item_size = S.get_item_sized(tx, ctx.account, ctx.region, target.schema,
-                                                   target.schema.key_parts(key))
+                                                   target.schema.key_parts(key),
+                                                   S.load_item if proj else S.load_item_json)
                 meter.read_item(target.name, item_size, consistent)
                 if item is not None:
-                    proj = compiled[name].project
                     if proj:
                         item = proj(item)
                         item_size = V.item_size(item)

@@ -252,7 +252,8 @@ def transact_get_items(ctx: RequestContext, req: dict) -> dict:
             raise _cancel(reasons)
         S.prefetch_items(tx, ctx.account, ctx.region, [(t.schema, parts) for t, parts in plans])
         for (target, parts), c in zip(plans, compiled):
-            item, size = S.get_item_sized(tx, ctx.account, ctx.region, target.schema, parts)
+            item, size = S.get_item_sized(tx, ctx.account, ctx.region, target.schema, parts,
+                                          S.load_item if c.project else S.load_item_json)
             meter.read_item(target.name, size, True, transactional=True)
             if item is None:
                 responses.append({})

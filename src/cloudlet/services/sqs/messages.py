@@ -3,7 +3,7 @@ ChangeMessageVisibility(Batch)."""
 
 from __future__ import annotations
 
-import secrets
+import random
 
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.base import RequestContext
@@ -29,6 +29,9 @@ from cloudlet.services.sqs.models import (
     Queue,
 )
 from cloudlet.services.sqs.runtime import runtime, waiter_key
+
+# a receive's nonce tells its receipt handle from earlier ones: unique, not secret
+_nonce = random.getrandbits
 
 
 def _key(queue: Queue) -> tuple:
@@ -162,7 +165,7 @@ def _take(data: store.QueueData, redrive: _Redrive, msg: Message, now: int, visi
         redrive.dlq.insert_moved(msg, now, data.queue.arn, keep_receives=True)
         redrive.moved = True
         return False
-    data.deliver(msg, now, visibility_ms, secrets.token_hex(8))
+    data.deliver(msg, now, visibility_ms, "%016x" % _nonce(64))
     return True
 
 
