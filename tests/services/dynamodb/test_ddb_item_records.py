@@ -151,3 +151,36 @@ def test_items_survive_a_restart_in_both_formats(durable_server):
     items = ddb.query(TableName="records", KeyConditionExpression="pk = :p",
                       ExpressionAttributeValues={":p": {"S": "p"}})["Items"]
     assert {i["sk"]["S"]: i for i in items} == {sk: _expected(ddb, "records", "p", sk) for sk in ("plain", "binary")}
+
+
+def _cbor_call(server, operation: str, payload: dict):
+    """A DynamoDB request in CBOR (no SDK sends DynamoDB that way, but the endpoint
+    takes it): whole-item answers are then encoded from values, not stored JSON."""
+    import urllib.request
+
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+    import cbor2
+
+    body = cbor2.dumps(payload)
+    req = botocore.awsrequest.AWSRequest("POST", server.url + "/", data=body, headers={
+        "X-Amz-Target": f"DynamoDB_20120810.{operation}", "Content-Type": "application/x-amz-cbor-1.1"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials("test", "test"), "dynamodb", "us-east-1").add_auth(req)
+    with urllib.request.urlopen(urllib.request.Request(server.url + "/", data=body, headers=dict(req.headers),
+                                                       method="POST")) as resp:
+        return cbor2.loads(resp.read())
+
+
+def test_whole_items_in_cbor_answers(server, table):
+    key = lambda sk: {"pk": {"S": "p"}, "sk": {"S": sk}}
+    for sk in ("plain", "binary"):
+        assert _cbor_call(server, "GetItem", {"TableName": table, "Key": key(sk)})["Item"] == _expected(None, table, "p", sk)
+    got = _cbor_call(server, "Query", {"TableName": table, "KeyConditionExpression": "pk = :p",
+                                       "ExpressionAttributeValues": {":p": {"S": "p"}}})
+    assert [i["sk"]["S"] for i in got["Items"]] == ["binary", "plain"]
+    assert got["Items"][1] == _expected(None, table, "p", "plain")
+    batch = _cbor_call(server, "BatchGetItem", {"RequestItems": {table: {"Keys": [key("plain")]}}})
+    assert batch["Responses"][table] == [_expected(None, table, "p", "plain")]
+    tx = _cbor_call(server, "TransactGetItems", {"TransactItems": [{"Get": {"TableName": table, "Key": key("plain")}}]})
+    assert tx["Responses"][0]["Item"] == _expected(None, table, "p", "plain")

@@ -45,6 +45,13 @@ class Target:
         return self.state.collection_limit
 
 
+def whole_item_loader(ctx: RequestContext):
+    """How to read an item that goes into the answer whole: as its stored JSON
+    (``S.load_item_json``, copied into the body as it is) when the answer is JSON,
+    else decoded (a CBOR answer is encoded from values)."""
+    return S.load_item_json if ctx.protocol == "json" else S.load_item
+
+
 def open_table(ctx: RequestContext, tx, table_name: str, member: str = "tableName",
                missing=no_such_table) -> Target:
     name = table_name_of(table_name, ctx.account, ctx.region, member)
@@ -148,7 +155,7 @@ def get_item(ctx: RequestContext, req: dict) -> dict:
         schema = target.schema
         key = schema.key_of_request(req["Key"])
         item, size = S.get_item_sized(tx, ctx.account, ctx.region, schema, schema.key_parts(key),
-                                      S.load_item if compiled.project else S.load_item_json)
+                                      S.load_item if compiled.project else whole_item_loader(ctx))
     meter.read_item(target.name, size, bool(req.get("ConsistentRead")))
     out = {}
     if item is not None:

@@ -19,7 +19,7 @@ from cloudlet.services.dynamodb import values as V
 from cloudlet.services.dynamodb.errors import invalid, validation
 from cloudlet.services.dynamodb.expressions import parse_key_condition
 from cloudlet.services.dynamodb.expressions.validate import java_hash_set_order
-from cloudlet.services.dynamodb.items import Target, open_table
+from cloudlet.services.dynamodb.items import Target, open_table, whole_item_loader
 from cloudlet.services.dynamodb.schema import Index
 from cloudlet.services.dynamodb.service import service
 from cloudlet.storage import keys as keycodec
@@ -250,7 +250,7 @@ def _run(ctx, tx, source: Source, compiled: E.Compiled, req: dict, ranges, selec
     # stored entry is already the index's projection (ALL_PROJECTED_ATTRIBUTES).
     whole = (compiled.filter is None and compiled.project is None and not fetch_table
              and (select == "ALL_ATTRIBUTES" or select == "ALL_PROJECTED_ATTRIBUTES"))
-    load_json = S.load_item_json
+    load_json = whole_item_loader(ctx)
     items: list[dict] = []
     scanned = 0
     count = 0
