@@ -1,15 +1,18 @@
-"""DynamoDB: tables, items, queries, indexes, batches, transactions, TTL, tags, PITR settings.
+"""DynamoDB: tables, items, queries, indexes, batches, transactions, TTL, tags, PITR settings,
+on-demand backups.
 
 Handlers are split by family (tables, items, reads, batch, transactions, ttl,
-tags_policies); pure domain logic lives in values/schema/capacity, persistence
-in store, after-the-request work (status transitions, backfills, TTL) in
-background. Importing this package registers every handler on ``service``.
+tags_policies, continuous_backups, backups); pure domain logic lives in
+values/schema/capacity, persistence in store, after-the-request work (status
+transitions, backfills, TTL) in background. Importing this package registers
+every handler on ``service``.
 """
 
 from cloudlet.services.dynamodb.service import service
 from cloudlet.services.dynamodb import background as _background
 from cloudlet.services.dynamodb.validation import validation_error as _validation_error
 from cloudlet.services.dynamodb import (  # noqa: F401  (importing registers the handlers)
+    backups,
     batch,
     continuous_backups,
     items,

@@ -163,6 +163,8 @@ class State:
                 if status == "CREATING":
                     for ix in gsis:  # created with the table: nothing to backfill
                         ix["IndexStatus"] = "ACTIVE"
+                    if record.get("RestoreSummary"):  # restored (backups.py): its items are in already
+                        record["RestoreSummary"] = {**record["RestoreSummary"], "RestoreInProgress": False}
                 for ix in gsis:
                     if ix["IndexStatus"] == "CREATING":
                         busy = True

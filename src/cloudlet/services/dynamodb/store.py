@@ -3,8 +3,8 @@
 Layout (every key starts with account and region)::
 
     ("ddb", acct, region, "table", name)                                -> table record
-    ("ddb", acct, region, "data", tid, "i", bucket, hk[, rk])           -> (size, item)
-    ("ddb", acct, region, "data", tid, "x", index, bucket, ihk[, irk], hk[, rk]) -> (size, projected item)
+    ("ddb", acct, region, "data", tid, "i", bucket, hk[, rk])           -> item record (size, item)
+    ("ddb", acct, region, "data", tid, "x", index, bucket, ihk[, irk], hk[, rk]) -> item record (size, projected item)
     ("ddb", acct, region, "data", tid, "e", expiry, hk[, rk])           -> b""  (TTL queue)
     ("ddb", acct, region, "data", tid, "s")                             -> counters
     ("ddb", acct, region, "data", tid, "c", hk)                         -> item collection bytes (LSI tables)
