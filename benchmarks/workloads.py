@@ -254,16 +254,17 @@ def _send_within_budget(env: Env, reqs: list[bytes], per_request: int, what: str
     return sent[0]
 
 
-def _sqs_fill(env: Env, url: str, count: int, fifo: bool) -> int:
+def _sqs_fill(env: Env, url: str, count: int, fifo: bool, first: int = 0) -> int:
     """Fill with batches over raw HTTP (fast), groups spread over 64 for FIFO, for at most
-    ``_fill_budget``. Returns how many messages went in (fewer than ``count`` only on a slow server)."""
+    ``_fill_budget``. Returns how many messages went in (fewer than ``count`` only on a slow server).
+    ``first``: the number of the first batch (FIFO deduplication ids differ from earlier fills')."""
     s = env.signer
     batches = [
         s.json("sqs", SQS + "SendMessageBatch", {"QueueUrl": url, "Entries": [
             {"Id": str(j), "MessageBody": BODY,
              **({"MessageGroupId": f"g{(b * 10 + j) % 64}", "MessageDeduplicationId": f"f{b}-{j}"} if fifo else {})}
             for j in range(10)]})
-        for b in range(count // 10)]
+        for b in range(first, first + count // 10)]
     sent = _send_within_budget(env, batches, 10, "SendMessageBatch", 8)
     if sent < count:
         print(f"fill of {url} stopped after {_fill_budget(env):.0f} s at {sent:,} of {count:,} messages", flush=True)
@@ -272,12 +273,21 @@ def _sqs_fill(env: Env, url: str, count: int, fifo: bool) -> int:
 
 def sqs_receive_delete(env: Env, fifo: bool = False) -> Worker:
     url = _queue(env, fifo)
-    # enough that the queue does not run dry in any repetition (cloudlet takes up to
-    # ~32,000 msg/s: a queue that ran dry would cap the rate it reports)
-    wanted = int(40000 * env.seconds * env.repeat)
-    filled = _sqs_fill(env, url, wanted, fifo)
-    if filled < wanted:
-        env.extras["fill"] = {"wanted": wanted, "filled": filled}
+    # Every repetition starts with the same depth, enough that the queue does not run
+    # dry (cloudlet takes up to ~33,000 msg/s): ``before_each`` tops it up.
+    depth = int(40000 * env.seconds)
+    sqs = env.boto("sqs")
+    batches = [0]
+
+    def top_up():
+        queued = int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+            "Attributes"]["ApproximateNumberOfMessages"])
+        wanted = max(0, depth - queued) // 10 * 10
+        filled = _sqs_fill(env, url, wanted, fifo, first=batches[0]) if wanted else 0
+        batches[0] += wanted // 10
+        if filled < wanted:
+            env.extras.setdefault("fill", []).append({"wanted": depth, "queued": queued + filled})
+
     s = env.signer
     receive = s.json("sqs", SQS + "ReceiveMessage", {"QueueUrl": url, "MaxNumberOfMessages": 10,
                                                      "VisibilityTimeout": 60})
@@ -298,6 +308,7 @@ def sqs_receive_delete(env: Env, fifo: bool = False) -> Worker:
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)]})
             status, _ = await conn.request(delete)
             rec(perf() - t, len(msgs), status == 200)
+    worker.before_each = top_up
     return worker
 
 
