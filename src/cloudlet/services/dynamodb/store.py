@@ -185,7 +185,10 @@ def _no_binary(value):
 
 def dump_item(item: dict, size: int, _dumps=orjson.dumps) -> bytes:
     try:
-        return _dumps((size, item), default=_no_binary)
+        # Copied to a bytes object of its own size: orjson's result keeps the capacity
+        # of its output buffer, and records live on in the store's value cache (the
+        # SQLite server held 112 MB instead of 63 MB after the DynamoDB benchmarks).
+        return memoryview(_dumps((size, item), default=_no_binary)).tobytes()
     except TypeError:  # orjson.JSONEncodeError is one
         return codec.dumps((size, item))
 
