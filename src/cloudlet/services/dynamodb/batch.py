@@ -15,7 +15,7 @@ from cloudlet.services.dynamodb import store as S
 from cloudlet.services.dynamodb import values as V
 from cloudlet.services.dynamodb.errors import resource_not_found, validation
 from cloudlet.services.dynamodb.items import (
-    Target, item_collection_metrics, new_item_for_put, open_table, whole_item_loader,
+    Target, item_collection_metrics, new_item_for_put, open_table, item_loader,
 )
 from cloudlet.services.dynamodb.service import service
 from cloudlet.services.dynamodb.validation import message
@@ -61,7 +61,6 @@ def batch_get_item(ctx: RequestContext, req: dict) -> dict:
             keys_by_table[name] = keys
         S.prefetch_items(tx, ctx.account, ctx.region, [(targets[name].schema, targets[name].schema.key_parts(k))
                                                        for name, keys in keys_by_table.items() for k in keys])
-        whole_loader = whole_item_loader(ctx)
         for name, spec in request_items.items():
             target = targets[name]
             out = responses.setdefault(name, [])
@@ -75,7 +74,7 @@ def batch_get_item(ctx: RequestContext, req: dict) -> dict:
                 proj = compiled[name].project
                 item, item_size = S.get_item_sized(tx, ctx.account, ctx.region, target.schema,
                                                    target.schema.key_parts(key),
-                                                   S.load_item if proj else whole_loader)
+                                                   item_loader(ctx, not proj))
                 meter.read_item(target.name, item_size, consistent)
                 if item is not None:
                     if proj:

@@ -45,11 +45,12 @@ class Target:
         return self.state.collection_limit
 
 
-def whole_item_loader(ctx: RequestContext):
-    """How to read an item that goes into the answer whole: as its stored JSON
-    (``S.load_item_json``, copied into the body as it is) when the answer is JSON,
-    else decoded (a CBOR answer is encoded from values)."""
-    return S.load_item_json if ctx.protocol == "json" else S.load_item
+def item_loader(ctx: RequestContext, whole: bool):
+    """How to read a stored item: one that goes into the answer ``whole`` (no
+    projection) as its stored JSON (``S.load_item_json``, copied into the body as
+    it is) when the answer is JSON; else decoded (``S.load_item``; a CBOR answer
+    is encoded from values)."""
+    return S.load_item_json if whole and ctx.protocol == "json" else S.load_item
 
 
 def open_table(ctx: RequestContext, tx, table_name: str, member: str = "tableName",
@@ -155,7 +156,7 @@ def get_item(ctx: RequestContext, req: dict) -> dict:
         schema = target.schema
         key = schema.key_of_request(req["Key"])
         item, size = S.get_item_sized(tx, ctx.account, ctx.region, schema, schema.key_parts(key),
-                                      S.load_item if compiled.project else whole_item_loader(ctx))
+                                      item_loader(ctx, not compiled.project))
     meter.read_item(target.name, size, bool(req.get("ConsistentRead")))
     out = {}
     if item is not None:

@@ -19,7 +19,7 @@ from cloudlet.services.dynamodb import values as V
 from cloudlet.services.dynamodb.errors import invalid, validation
 from cloudlet.services.dynamodb.expressions import parse_key_condition
 from cloudlet.services.dynamodb.expressions.validate import java_hash_set_order
-from cloudlet.services.dynamodb.items import Target, open_table, whole_item_loader
+from cloudlet.services.dynamodb.items import Target, open_table, item_loader
 from cloudlet.services.dynamodb.schema import Index
 from cloudlet.services.dynamodb.service import service
 from cloudlet.storage import keys as keycodec
@@ -250,7 +250,7 @@ def _run(ctx, tx, source: Source, compiled: E.Compiled, req: dict, ranges, selec
     # stored entry is already the index's projection (ALL_PROJECTED_ATTRIBUTES).
     whole = (compiled.filter is None and compiled.project is None and not fetch_table
              and (select == "ALL_ATTRIBUTES" or select == "ALL_PROJECTED_ATTRIBUTES"))
-    load_json = whole_item_loader(ctx)
+    load = item_loader(ctx, whole)
     items: list[dict] = []
     scanned = 0
     count = 0
@@ -276,10 +276,7 @@ def _run(ctx, tx, source: Source, compiled: E.Compiled, req: dict, ranges, selec
                 if reverse:
                     continue
                 break
-            if whole:
-                item, size = load_json(raw)
-            else:
-                item, size = S.load_item(raw)
+            item, size = load(raw)
             if fetch_table:
                 full_item = S.get_item(tx, ctx.account, ctx.region, schema,
                                        S.unpack_index_key(unpack(key), schema, index)[1])
@@ -298,7 +295,7 @@ def _run(ctx, tx, source: Source, compiled: E.Compiled, req: dict, ranges, selec
                     else:
                         items.append(item)
             if (limit is not None and scanned >= limit) or read_bytes >= PAGE_BYTES:
-                last = source.last_key(S.load_item(raw)[0] if whole else item)
+                last = source.last_key(item if type(item) is dict else S.load_item(raw)[0])
                 full = True
                 break
         range_pos += 1

@@ -26,7 +26,6 @@ Functions here take an open transaction; callers never hold one across an await.
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 from decimal import Decimal

@@ -24,7 +24,7 @@ from cloudlet.services.dynamodb.errors import INVALID, KEY_SCHEMA_MISMATCH, reso
 from cloudlet.services.dynamodb.errors import COLLECTION_SIZE_EXCEEDED, ItemCollectionSizeLimitExceeded
 from cloudlet.services.dynamodb.items import (
     UPDATE_TOO_BIG, ConditionFailed, Target, apply_update, check_condition, check_return_values, item_collection_metrics,
-    new_item_for_put, open_table, whole_item_loader,
+    new_item_for_put, open_table, item_loader,
 )
 from cloudlet.services.dynamodb.service import service
 
@@ -251,10 +251,9 @@ def transact_get_items(ctx: RequestContext, req: dict) -> dict:
         if len(plans) != len(actions):
             raise _cancel(reasons)
         S.prefetch_items(tx, ctx.account, ctx.region, [(t.schema, parts) for t, parts in plans])
-        whole_loader = whole_item_loader(ctx)
         for (target, parts), c in zip(plans, compiled):
             item, size = S.get_item_sized(tx, ctx.account, ctx.region, target.schema, parts,
-                                          S.load_item if c.project else whole_loader)
+                                          item_loader(ctx, not c.project))
             meter.read_item(target.name, size, True, transactional=True)
             if item is None:
                 responses.append({})
