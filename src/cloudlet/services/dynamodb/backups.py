@@ -31,12 +31,11 @@ import uuid
 
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.base import RequestContext
-from cloudlet.services.dynamodb import background as B
 from cloudlet.services.dynamodb import schema as M
 from cloudlet.services.dynamodb import store as S
-from cloudlet.services.dynamodb.errors import invalid, limit_exceeded
+from cloudlet.services.dynamodb.errors import invalid, table_not_found_exception
 from cloudlet.services.dynamodb.service import service
-from cloudlet.services.dynamodb.tables import MAX_TABLES, name_of, state
+from cloudlet.services.dynamodb.tables import add_table, name_of, state
 
 
 def backup_key(acct: str, region: str, backup_id: str) -> tuple:
@@ -50,15 +49,11 @@ def backups_prefix(acct: str, region: str) -> tuple:
 # ---------------------------------------------------------------- errors
 # Texts as AWS sends them: "Backup not found: <arn>" (quoted in
 # turbot/steampipe-plugin-aws issue 1913; moto checked its backup messages
-# against AWS, PR 3995) and "Table not found: <name>" (terraform-provider-aws
-# issue 26577), "Table already exists: <name>" (moto, same PR).
+# against AWS, PR 3995), "Table already exists: <name>" (moto, same PR); the
+# missing table's is errors.table_not_found_exception.
 
 def backup_not_found(arn: str) -> ServiceError:
     return ServiceError("BackupNotFoundException", f"Backup not found: {arn}")
-
-
-def table_not_found(name: str) -> ServiceError:
-    return ServiceError("TableNotFoundException", f"Table not found: {name}")
 
 
 def table_in_use(name: str, status: str) -> ServiceError:
@@ -148,7 +143,7 @@ def create_backup(ctx: RequestContext, req: dict) -> dict:
     with ctx.store.transaction() as tx:
         got = state(ctx).tables.get(tx, acct, region, name)
         if got is None:
-            raise table_not_found(name)
+            raise table_not_found_exception(name)
         source, schema = got
         if source["TableStatus"] != "ACTIVE":
             raise table_in_use(name, source["TableStatus"])
@@ -252,12 +247,8 @@ def restore_table_from_backup(ctx: RequestContext, req: dict) -> dict:
                 # "A target table with the specified name is either being created or deleted."
                 raise table_in_use(name, status)
             raise ServiceError("TableAlreadyExistsException", f"Table already exists: {name}")
-        count = sum(1 for _ in tx.range(prefix=S.tables_prefix(acct, region), limit=MAX_TABLES))
-        if count >= MAX_TABLES:
-            raise limit_exceeded(f"Subscriber limit exceeded: Only {MAX_TABLES} tables can be created in this region")
         record = _restored_record(ctx, backup, req, name, now)
-        st.tables.put(tx, acct, region, record)
-        tx.put(B.pending_key(acct, region, name), b"")
+        add_table(ctx, tx, record)
         # every item, with its index entries, item collections and the counters
         schema = M.compile_schema(record)
         deltas = S.Deltas()

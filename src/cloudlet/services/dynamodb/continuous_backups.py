@@ -5,8 +5,8 @@ implemented (RestoreTableToPointInTime answers NotImplemented)."""
 
 from __future__ import annotations
 
-from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.base import RequestContext
+from cloudlet.services.dynamodb.errors import table_not_found_exception
 from cloudlet.services.dynamodb.service import service
 from cloudlet.services.dynamodb.tables import name_of, state
 
@@ -19,8 +19,7 @@ def _table(ctx: RequestContext, tx, table_name: str) -> dict:
     name = name_of(ctx, table_name)
     got = state(ctx).tables.get(tx, ctx.account, ctx.region, name)
     if got is None:
-        # the text AWS sends here (quoted in terraform-provider-aws issue 26577)
-        raise ServiceError("TableNotFoundException", f"Table not found: {name}")
+        raise table_not_found_exception(name)
     return got[0]
 
 

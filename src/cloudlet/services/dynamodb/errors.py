@@ -35,6 +35,12 @@ def table_not_found(name: str) -> ServiceError:
     return ServiceError("ResourceNotFoundException", f"Requested resource not found: Table: {name} not found")
 
 
+def table_not_found_exception(name: str) -> ServiceError:
+    """The backup operations' missing table (TableNotFoundException, not
+    ResourceNotFound): the text AWS sends (quoted in terraform-provider-aws issue 26577)."""
+    return ServiceError("TableNotFoundException", f"Table not found: {name}")
+
+
 def no_such_table() -> ServiceError:
     """Item operations on a missing table."""
     return ServiceError("ResourceNotFoundException", NON_EXISTENT_TABLE)

@@ -43,6 +43,16 @@ def describe(ctx: RequestContext, tx, record: dict) -> dict:
     return M.describe(record, stats, ctx.clock.now())
 
 
+def add_table(ctx: RequestContext, tx, record: dict) -> None:
+    """Store a new table's record (CREATING) within the region's table limit; the
+    caller then schedules its transition to ACTIVE (``state(ctx).transition``)."""
+    count = sum(1 for _ in tx.range(prefix=S.tables_prefix(ctx.account, ctx.region), limit=MAX_TABLES))
+    if count >= MAX_TABLES:
+        raise limit_exceeded(f"Subscriber limit exceeded: Only {MAX_TABLES} tables can be created in this region")
+    state(ctx).tables.put(tx, ctx.account, ctx.region, record)
+    tx.put(B.pending_key(ctx.account, ctx.region, record["TableName"]), b"")
+
+
 @service.operation("CreateTable")
 def create_table(ctx: RequestContext, req: dict) -> dict:
     name = name_of(ctx, req["TableName"])
@@ -52,11 +62,7 @@ def create_table(ctx: RequestContext, req: dict) -> dict:
     with ctx.store.transaction() as tx:
         if st.tables.get(tx, ctx.account, ctx.region, name) is not None:
             raise resource_in_use(f"Table already exists: {name}")
-        count = sum(1 for _ in tx.range(prefix=S.tables_prefix(ctx.account, ctx.region), limit=MAX_TABLES))
-        if count >= MAX_TABLES:
-            raise limit_exceeded(f"Subscriber limit exceeded: Only {MAX_TABLES} tables can be created in this region")
-        st.tables.put(tx, ctx.account, ctx.region, record)
-        tx.put(B.pending_key(ctx.account, ctx.region, name), b"")
+        add_table(ctx, tx, record)
         desc = M.describe(record, None)
     # the CreateTable answer carries WarmThroughput only where it was asked for
     if req.get("WarmThroughput") is None:
