@@ -138,7 +138,9 @@ def _description(record: dict, status: str | None = None) -> dict:
 @service.operation("CreateBackup")
 def create_backup(ctx: RequestContext, req: dict) -> dict:
     name = name_of(ctx, req["TableName"])
-    now = ctx.clock.now()
+    # whole milliseconds, as the ARN shows it: a client that sends the time back as a
+    # ListBackups bound (to the microsecond, botocore >= 1.44) then means this backup exactly
+    now = int(ctx.clock.now() * 1000) / 1000
     acct, region = ctx.account, ctx.region
     with ctx.store.transaction() as tx:
         got = state(ctx).tables.get(tx, acct, region, name)
