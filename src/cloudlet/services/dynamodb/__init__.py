@@ -15,6 +15,7 @@ from cloudlet.services.dynamodb import (  # noqa: F401  (importing registers the
     backups,
     batch,
     continuous_backups,
+    contributor_insights,
     items,
     reads,
     tables,
