@@ -220,6 +220,8 @@ async def subscribe_to_shard(ctx: RequestContext, req: dict) -> Response:
         # (observed) "ResourceInUseException: Another active subscription exists for this consumer"
         raise errors.ResourceInUse(f"Another active subscription exists for this consumer: {ref.account}:"
                                    f"{ref.name}:{models.shard_id(index)}:{consumer['name']}")
+    if req.get("DryRun"):
+        raise errors.dry_run()
     if current is not None:
         current.superseded = True  # "the second call takes over the subscription"
         r.notify_stream(ref.account, ref.region, stream["id"])

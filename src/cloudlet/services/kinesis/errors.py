@@ -29,6 +29,11 @@ Validation = _err("ValidationException")
 AccessDenied = _err("AccessDeniedException")
 
 
+def dry_run() -> ServiceError:
+    """A request with ``DryRun`` that would have succeeded (the model's text for the error)."""
+    return ServiceError("DryRunOperationException", "The request was rejected because the DryRun parameter was specified.")
+
+
 def stream_not_found(name: str, account: str) -> ServiceError:
     # (observed) "Stream tpmsstag under account 000000000000 not found."
     return ResourceNotFound(f"Stream {name} under account {account} not found.")

@@ -106,6 +106,8 @@ def put_record(ctx: RequestContext, req: dict) -> dict:
         _check_size(data, partition_key, stream["max_record_kib"] * 1024, "data")
         writer = _Writer(ctx, tx, ref, stream, now)
         shard = writer.shard_for(partition_key, req.get("ExplicitHashKey"))
+        if req.get("DryRun"):
+            raise errors.dry_run()
         if not writer.admit(shard, len(data) + len(partition_key)):
             raise errors.write_throttled(models.shard_id(shard["index"]), ref.name, ref.account)
         seq = writer.append(shard, partition_key, data, after)
@@ -136,6 +138,8 @@ def put_records(ctx: RequestContext, req: dict) -> dict:
             raise errors.InvalidArgument(f"Records size exceeds {request_limit // (1024 * 1024)} MB limit")
         writer = _Writer(ctx, tx, ref, stream, now)
         routed = [writer.shard_for(e["PartitionKey"], e.get("ExplicitHashKey")) for e in entries]
+        if req.get("DryRun"):
+            raise errors.dry_run()
         results, failed = [], 0
         for entry, shard in zip(entries, routed):
             if not writer.admit(shard, len(entry["Data"]) + len(entry["PartitionKey"])):
@@ -227,6 +231,8 @@ def get_shard_iterator(ctx: RequestContext, req: dict) -> dict:
             raise errors.shard_does_not_exist(sid, ref.name, ref.account)
         position = start_position(tx, ctx, ref, stream, shard, req["ShardIteratorType"],
                                   req.get("StartingSequenceNumber"), req.get("Timestamp"), now, "GetShardIterator")
+    if req.get("DryRun"):
+        raise errors.dry_run()
     token = models.encode_iterator(ctx.account, ctx.region, _iterator_stream(ref), index, position, now)
     return {"ShardIterator": token}
 
@@ -302,6 +308,8 @@ def get_records(ctx: RequestContext, req: dict) -> dict:
         if shard is None:
             raise errors.shard_does_not_exist(sid, ref.name, ref.account)
         key = (ref.account, ref.region, stream["id"], index)
+        if req.get("DryRun"):
+            raise errors.dry_run()
         if runtime.throttle and not runtime.admit_read(key, now):
             raise errors.read_throttled(sid, ref.name, ref.account)
         batch = read_batch(tx, ref, stream, shard, position, limit, now)
