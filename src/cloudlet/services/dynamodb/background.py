@@ -75,7 +75,7 @@ class State:
 
     def __init__(self, app) -> None:
         self.app = app
-        self.tables = S.Tables()
+        self.tables = S.Tables(app.clock)
         self.collection_limit = collection_limit_from(os.environ)  # read once, at start
         self.handles: set = set()
         self.ttl_task: asyncio.Task | None = None
@@ -151,6 +151,7 @@ class State:
             record, schema = got
             record = dict(record)
             status = record["TableStatus"]
+            S.settle_stream(tx, acct, region, name, record.get("LatestStreamLabel"))
             if status == "DELETING":
                 self.tables.delete(tx, acct, region, name)
                 tx.delete(ttl_key(acct, region, name))
@@ -301,6 +302,8 @@ class State:
                     await asyncio.sleep(0)  # let requests in between chunks
                 while self.sweep_tokens():
                     await asyncio.sleep(0)
+                while self.sweep_streams():
+                    await asyncio.sleep(0)
             except Exception:  # noqa: BLE001
                 log.exception("dynamodb TTL sweep failed")
 
@@ -335,7 +338,7 @@ class State:
                     if exp is None or exp >= now:
                         tx.delete(key)
                         continue
-                    S.write_item(tx, acct, region, schema, parts, old, None)
+                    S.write_item(tx, acct, region, schema, parts, old, None, identity=S.TTL_IDENTITY)
                     deleted += 1
                 if deleted >= CHUNK:
                     break
@@ -354,6 +357,34 @@ class State:
                 tx.delete(key)
                 tx.delete(S.token_key(acct, region, token))
         return len(due) >= CHUNK
+
+    def sweep_streams(self) -> bool:
+        """Trim stream records older than 24 hours and drop the streams disabled
+        more than 24 hours ago, up to CHUNK records; True when more may remain.
+        (Readers do not wait for this: they treat older records as trimmed.)"""
+        now = self.app.clock.now()
+        cutoff = S.seq_at(now - S.RETENTION)
+        deleted = 0
+        with self.app.store.transaction() as tx:
+            for key, raw in list(tx.range(prefix=S.STREAM_PREFIX)):
+                meta = S.loads(raw)
+                gone = meta["DisabledAt"] is not None and now >= meta["DisabledAt"] + S.RETENTION
+                if not gone and meta["Start"] >= cutoff:
+                    continue  # younger than a day: nothing to trim
+                prefix = S.stream_records_prefix(*key[2:])
+                doomed = [k for k, _ in tx.range(end=None if gone else prefix + (cutoff,), prefix=prefix,
+                                                 limit=CHUNK - deleted)]
+                for k in doomed:
+                    tx.delete(k)
+                deleted += len(doomed)
+                if gone and deleted < CHUNK:
+                    tx.delete(key)  # its last records went with this step
+                elif doomed and not gone:
+                    meta["Trimmed"] = max(meta["Trimmed"], doomed[-1][-1])
+                    tx.put(key, S.dumps(meta))
+                if deleted >= CHUNK:
+                    break
+        return deleted >= CHUNK
 
 
 def get_state(app) -> State:

@@ -137,6 +137,9 @@ class Schema:
     indexes: dict[str, Index] = field(default_factory=dict)
     ttl_attribute: str | None = None
     lsis: tuple[Index, ...] = ()  # the local secondary indexes (item collections are tracked)
+    # where writes append stream records: a store.StreamSink while the table's stream is
+    # enabled (set by store.Tables, which knows the clock), else None
+    stream: object | None = None
 
     @property
     def key_names(self) -> tuple[str, ...]:

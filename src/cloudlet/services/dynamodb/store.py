@@ -11,6 +11,8 @@ Layout (every key starts with account and region)::
     ("ddb", acct, region, "token", client_request_token)                -> TransactWriteItems result
     ("ddb", "tokx", expires, acct, region, client_request_token)        -> b"" (tokens by expiry, for pruning)
     ("ddb", "gc", acct, region, tid)                                    -> b"" (data awaiting deletion)
+    ("ddb", "stream", acct, region, name, label)                        -> stream record (DynamoDB Streams)
+    ("ddb", acct, region, "srec", name, label, seq)                     -> [size, stream record] (see "streams")
 
 ``tid`` is the table's id (a UUID), so a deleted table's data can be removed
 in the background while a new table of the same name is already in use.
@@ -28,7 +30,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from datetime import datetime, timezone
 from decimal import Decimal
+from random import getrandbits
 
 import orjson
 
@@ -69,12 +73,28 @@ def item_key(acct: str, region: str, tid: str, parts: tuple) -> tuple:
     return ("ddb", acct, region, "data", tid, "i", bucket(parts[0])) + parts
 
 
+@functools.lru_cache(maxsize=1024)
+def _packed_items_prefix(acct: str, region: str, tid: str) -> bytes:
+    return keycodec.pack(items_prefix(acct, region, tid))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _bucket_elem(hk: bytes) -> bytes:
+    """The packed ``bucket`` of a packed partition key part (``hk`` is ``pack((part,))``)."""
+    return keycodec.bytes_elem(hashlib.md5(hk).digest()[:4])
+
+
 @functools.lru_cache(maxsize=4096)
 def packed_item_key(acct: str, region: str, tid: str, parts: tuple) -> bytes:
     """``item_key`` packed, remembered: a write reads the old item and writes
     the new one under the same key. (Key parts are str, bytes or Decimal, and
-    equal Decimals pack alike, so equal arguments mean equal keys.)"""
-    return keycodec.pack(item_key(acct, region, tid, parts))
+    equal Decimals pack alike, so equal arguments mean equal keys.) Built by
+    concatenation, the partition key packed once for its bucket and the key:
+    0.9 us (was 1.3) for a key whose bucket is remembered, 2.5 us (was 3.4) for
+    one that is not (a large table's)."""
+    hk = keycodec.pack(parts[:1])
+    key = _packed_items_prefix(acct, region, tid) + _bucket_elem(hk) + hk
+    return key + keycodec.pack(parts[1:]) if len(parts) > 1 else key
 
 
 def partition_prefix(acct: str, region: str, tid: str, hk) -> tuple:
@@ -134,10 +154,13 @@ def loads(data: bytes):
 
 class Tables:
     """Table records, with a per-process cache of the compiled schema keyed by
-    the record's bytes (so it is never stale: a changed record has new bytes)."""
+    the record's bytes (so it is never stale: a changed record has new bytes).
+    With the server's ``clock``, the schema of a table whose stream is enabled
+    carries the ``StreamSink`` its writes append to."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock=None) -> None:
         self._cache: dict[bytes, tuple[bytes, dict, Schema]] = {}  # by packed table key
+        self.clock = clock
 
     def clear(self) -> None:
         self._cache.clear()
@@ -152,6 +175,13 @@ class Tables:
             return hit[1], hit[2]
         record = loads(raw)
         schema = compile_schema(record)
+        if self.clock is not None and (record.get("StreamSpecification") or {}).get("StreamEnabled"):
+            label = record["LatestStreamLabel"]
+            schema.stream = StreamSink(acct, region, name, label, record["StreamSpecification"]["StreamViewType"],
+                                       self.clock)
+            if get_stream(tx, acct, region, name, label) is None:
+                # enabled under a cloudlet that kept no stream records (an older data dir)
+                open_stream(tx, acct, region, record, label_time(label), "ENABLED")
         self._cache[key] = (raw, record, schema)
         return record, schema
 
@@ -276,9 +306,12 @@ def add_deltas(stats: dict, entry: list) -> dict:
 
 def write_item(tx, acct: str, region: str, schema: Schema, parts: tuple,
                old: dict | None, new: dict | None, *, old_size: int | None = None, new_size: int | None = None,
-               deltas: Deltas | None = None, collection_limit: int | None = None) -> int | None:
+               deltas: Deltas | None = None, collection_limit: int | None = None,
+               identity: dict | None = None) -> int | None:
     """Replace ``old`` by ``new`` (either may be None) and keep every index,
-    the TTL queue and the table counters in step, in the caller's transaction.
+    the TTL queue, the table counters and the table's stream in step, in the
+    caller's transaction. ``identity``: the stream record's ``userIdentity``
+    (TTL deletions).
     With ``deltas``, the counters change is collected there for the caller to
     store once (``apply_deltas``) after all its writes.
     ``old_size``/``new_size``: the items' sizes when the caller knows them.
@@ -311,6 +344,8 @@ def write_item(tx, acct: str, region: str, schema: Schema, parts: tuple,
         _write_index(tx, acct, region, schema, index, parts, old, new, old_size, new_size, e[2])
     if schema.ttl_attribute:
         _write_ttl(tx, acct, region, schema, parts, old, new)
+    if schema.stream is not None:
+        schema.stream.append(tx, region, schema, old, new, old_size, new_size, identity)
     if own:
         apply_deltas(tx, deltas)
     return collection
@@ -453,3 +488,141 @@ def unpack_index_key(key: tuple, schema: Schema, index: Index) -> tuple[tuple, t
     n = 2 if index.range_name else 1
     rest = key[8:]
     return tuple(rest[:n]), tuple(rest[n:])
+
+
+# ---------------------------------------------------------------- streams
+#
+# A table's stream (DynamoDB Streams) is the log of its item changes: each
+# change appends a record in the transaction of the change (``write_item``).
+# A stream outlives its table by 24 hours ("If you have DynamoDB Streams enabled
+# on the table, then the corresponding stream on that table goes into the
+# DISABLED state, and the stream is automatically deleted after 24 hours",
+# DeleteTable in the API reference), so its keys name the table and the
+# stream's label, not the table id. The stream record (what DescribeStream
+# shows) lives under ("ddb", "stream") for the background sweeper
+# (background.State.sweep_streams) to find every stream of every account.
+#
+# A stream has one shard. Sequence numbers are the record's time in ms times
+# SEQ_SCALE (21 digits: AWS's are 21 or more), at least one more than the
+# shard's last: they increase in shard order, and a record's age can be read
+# from its number, so the 24-hour trim point and AT_TIMESTAMP are key bounds.
+
+SEQ_SCALE = 10 ** 8
+RETENTION = 24 * 3600.0  # seconds a record (and a disabled stream) stays readable
+STREAM_PREFIX = ("ddb", "stream")
+TTL_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
+_NEW_VIEWS = ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
+_OLD_VIEWS = ("OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+
+
+def stream_key(acct: str, region: str, name: str, label: str) -> tuple:
+    return ("ddb", "stream", acct, region, name, label)
+
+
+def stream_records_prefix(acct: str, region: str, name: str, label: str) -> tuple:
+    return ("ddb", acct, region, "srec", name, label)
+
+
+def seq_at(t: float) -> int:
+    """The lowest sequence number a record written at epoch second ``t`` can have."""
+    return int(t * 1000) * SEQ_SCALE
+
+
+def last_seq(tx, prefix: bytes, below: int | None = None) -> int | None:
+    """The highest sequence number under the packed records ``prefix`` (below ``below``)."""
+    end = None if below is None else prefix + keycodec.int_elem(below)
+    for key, _ in tx.range(end=end, prefix=prefix, reverse=True, limit=1, packed_keys=True):
+        return keycodec.unpack(key[len(prefix):])[0]
+    return None
+
+
+class StreamSink:
+    """Where the writes of a table with an enabled stream append their records
+    (``Schema.stream``)."""
+
+    __slots__ = ("view", "prefix", "clock", "new", "old")
+
+    def __init__(self, acct: str, region: str, name: str, label: str, view: str, clock) -> None:
+        self.view = view
+        self.prefix = keycodec.pack(stream_records_prefix(acct, region, name, label))
+        self.clock = clock
+        self.new = view in _NEW_VIEWS
+        self.old = view in _OLD_VIEWS
+
+    def append(self, tx, region: str, schema: Schema, old: dict | None, new: dict | None,
+               old_size: int, new_size: int, identity: dict | None) -> None:
+        if old == new:
+            return  # a write that changes nothing leaves no record (a put of the same item)
+        now = self.clock.now()
+        item = new if new is not None else old
+        keys = {n: item[n] for n in schema.key_names}
+        size = V.item_size(keys)
+        body = {"ApproximateCreationDateTime": int(now), "Keys": keys}  # whole seconds, as documented
+        if new is not None and self.new:
+            body["NewImage"] = new
+            size += new_size
+        if old is not None and self.old:
+            body["OldImage"] = old
+            size += old_size
+        seq = seq_at(now)
+        last = last_seq(tx, self.prefix)
+        if last is not None and last >= seq:
+            seq = last + 1
+        body["SequenceNumber"] = str(seq)
+        body["SizeBytes"] = size
+        body["StreamViewType"] = self.view
+        record = {"eventID": "%032x" % getrandbits(128),
+                  "eventName": "INSERT" if old is None else "REMOVE" if new is None else "MODIFY",
+                  "eventVersion": "1.1", "eventSource": "aws:dynamodb", "awsRegion": region, "dynamodb": body}
+        if identity is not None:
+            record["userIdentity"] = identity
+        tx.put(self.prefix + keycodec.int_elem(seq), dump_item(record, size))
+
+
+def label_time(label: str) -> float:
+    """The epoch seconds a stream label (``2015-05-20T20:51:10.252``, UTC) names."""
+    return datetime.strptime(label, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc).timestamp()
+
+
+def open_stream(tx, acct: str, region: str, record: dict, now: float, status: str = "ENABLING") -> None:
+    """Start the stream a table record names (``LatestStreamLabel``): ENABLING
+    until the table's next transition (background.State.transition)."""
+    label = record["LatestStreamLabel"]
+    ms = int(now * 1000)
+    tx.put(stream_key(acct, region, record["TableName"], label), dumps({
+        "TableName": record["TableName"], "StreamLabel": label, "StreamArn": record["LatestStreamArn"],
+        "StreamViewType": record["StreamSpecification"]["StreamViewType"], "KeySchema": record["KeySchema"],
+        "CreationRequestDateTime": now, "StreamStatus": status,
+        # AWS's shard ids: "shardId-00000001414562045508-2bac9cd2" (creation ms, 8 hex)
+        "ShardId": f"shardId-{ms:020d}-{getrandbits(32):08x}", "Start": seq_at(now), "End": None,
+        "DisabledAt": None, "Trimmed": 0}))
+
+
+def get_stream(tx, acct: str, region: str, name: str, label: str) -> dict | None:
+    raw = tx.get(stream_key(acct, region, name, label))
+    return None if raw is None else loads(raw)
+
+
+def close_stream(tx, acct: str, region: str, name: str, label: str | None, now: float) -> None:
+    """Disable a table's stream (UpdateTable, DeleteTable): DISABLING until the
+    table's next transition, its shard closed at the last record written."""
+    meta = get_stream(tx, acct, region, name, label) if label else None
+    if meta is None or meta["End"] is not None:
+        return
+    last = last_seq(tx, keycodec.pack(stream_records_prefix(acct, region, name, label)))
+    # an empty shard ends where it starts (AWS's empty shards: Ending = Starting)
+    meta["End"] = max(last or 0, meta["Trimmed"]) or meta["Start"]
+    meta["DisabledAt"] = now
+    meta["StreamStatus"] = "DISABLING"
+    tx.put(stream_key(acct, region, name, label), dumps(meta))
+
+
+_SETTLED = {"ENABLING": "ENABLED", "DISABLING": "DISABLED"}
+
+
+def settle_stream(tx, acct: str, region: str, name: str, label: str | None) -> None:
+    """ENABLING -> ENABLED, DISABLING -> DISABLED (the table's transition step)."""
+    meta = get_stream(tx, acct, region, name, label) if label else None
+    if meta is not None and meta["StreamStatus"] in _SETTLED:
+        meta["StreamStatus"] = _SETTLED[meta["StreamStatus"]]
+        tx.put(stream_key(acct, region, name, label), dumps(meta))

@@ -49,8 +49,22 @@ def add_table(ctx: RequestContext, tx, record: dict) -> None:
     count = sum(1 for _ in tx.range(prefix=S.tables_prefix(ctx.account, ctx.region), limit=MAX_TABLES))
     if count >= MAX_TABLES:
         raise limit_exceeded(f"Subscriber limit exceeded: Only {MAX_TABLES} tables can be created in this region")
+    spec = record.get("StreamSpecification")
+    if spec and spec.get("StreamEnabled"):
+        start_stream(ctx, tx, record, spec, record["CreationDateTime"])
     state(ctx).tables.put(tx, ctx.account, ctx.region, record)
     tx.put(B.pending_key(ctx.account, ctx.region, record["TableName"]), b"")
+
+
+def start_stream(ctx: RequestContext, tx, record: dict, spec: dict, now: float) -> None:
+    """Give a table a new stream (CreateTable, UpdateTable) and open its log. The
+    label is the time in ms: one no earlier stream of this table name has (a
+    disabled stream, or a deleted table's, stays readable for 24 hours)."""
+    ms = int(now * 1000)
+    while S.get_stream(tx, ctx.account, ctx.region, record["TableName"], M.iso(ms / 1000)) is not None:
+        ms += 1
+    M.set_stream(record, spec, ms / 1000)
+    S.open_stream(tx, ctx.account, ctx.region, record, now)
 
 
 @service.operation("CreateTable")
@@ -99,6 +113,8 @@ def delete_table(ctx: RequestContext, req: dict) -> dict:
                              "Disable deletion protection first.")
         record = dict(record)
         record["TableStatus"] = "DELETING"
+        if (record.get("StreamSpecification") or {}).get("StreamEnabled"):
+            S.close_stream(tx, ctx.account, ctx.region, name, record["LatestStreamLabel"], ctx.clock.now())
         st.tables.put(tx, ctx.account, ctx.region, record)
         tx.put(B.pending_key(ctx.account, ctx.region, name), b"")
         desc = describe(ctx, tx, record)
@@ -372,7 +388,11 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
                 raise invalid("If stream is being disabled, then UpdateViewType must not be specified")
             if not current.get("StreamEnabled"):
                 raise validation(f"Table has no stream to disable: TableName: {record['TableName']}")
-        M.set_stream(record, stream, now)
+        if stream.get("StreamEnabled"):
+            start_stream(ctx, tx, record, stream, now)
+        else:
+            S.close_stream(tx, ctx.account, ctx.region, record["TableName"], record.get("LatestStreamLabel"), now)
+            M.set_stream(record, stream, now)
         changed = status_change = True
     sse = req.get("SSESpecification")
     if sse is not None:
