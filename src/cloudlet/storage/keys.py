@@ -180,6 +180,11 @@ def _str_elem(s: str) -> bytes:
 str_elem = _str_elem
 
 
+def bytes_elem(b: bytes) -> bytes:
+    """One bytes value as a packed element (see ``int_elem``)."""
+    return _B_BYTES + (b.replace(b"\x00", _B_ESC) if b"\x00" in b else b) + _B_END
+
+
 def _float_enc(v: float) -> bytes:
     if v == 0.0:
         return b"\x21\x80\x00\x00\x00\x00\x00\x00\x00"
