@@ -161,7 +161,7 @@ def _check_filter(req: dict, source: Source, compiled: E.Compiled) -> None:
 
 # ---------------------------------------------------------------- key conditions
 
-def _range_bounds(prefix: tuple, cond, reverse: bool):
+def range_bounds(prefix: tuple, cond, reverse: bool):
     """(start, end, predicate) for a sort-key condition under a partition prefix."""
     if cond is None:
         return None, None, None
@@ -229,8 +229,8 @@ def _check_start_in_bounds(source: Source, esk: dict, hk, rc) -> None:
 
 # ---------------------------------------------------------------- the read loop
 
-def _run(ctx, tx, source: Source, compiled: E.Compiled, req: dict, ranges, select: str,
-         meter: C.Meter) -> dict:
+def read_page(ctx, tx, source: Source, compiled: E.Compiled, req: dict, ranges, select: str,
+              meter: C.Meter) -> dict:
     """Read items from ``ranges`` (a list of (start, end, prefix, predicate));
     apply Limit, the 1 MB page, the filter and the projection."""
     limit = req.get("Limit")
@@ -327,10 +327,10 @@ def query(ctx: RequestContext, req: dict) -> dict:
             _check_start_in_bounds(source, source.check_start_key(req["ExclusiveStartKey"]), hk, rc)
         prefix = source.partition_prefix(ctx, hk)
         reverse = req.get("ScanIndexForward") is False
-        start, end, pred = _range_bounds(prefix, rc, reverse)
+        start, end, pred = range_bounds(prefix, rc, reverse)
         n = len(prefix)
         predicate = (lambda key: pred(key[n])) if pred is not None else None
-        return _run(ctx, tx, source, compiled, req, [(start, end, keycodec.pack_remembered(prefix), predicate)], select, meter)
+        return read_page(ctx, tx, source, compiled, req, [(start, end, keycodec.pack_remembered(prefix), predicate)], select, meter)
 
 
 @service.operation("Scan")
@@ -359,7 +359,7 @@ def scan(ctx: RequestContext, req: dict) -> dict:
             end = prefix + (hi.to_bytes(4, "big"),) if hi < (1 << 32) else None
         req = dict(req)
         req.pop("ScanIndexForward", None)
-        return _run(ctx, tx, source, compiled, req, [(start, end, prefix, None)], select, meter)
+        return read_page(ctx, tx, source, compiled, req, [(start, end, prefix, None)], select, meter)
 
 
 def segment_of(part) -> int:

@@ -67,13 +67,15 @@ def _canonical(v):
     return v
 
 
+# The cancellation reason of an action whose condition does not hold.
+CONDITION_FAILED = ("ConditionalCheckFailed", "The conditional request failed")
+
+
 @service.operation("TransactWriteItems")
 def transact_write_items(ctx: RequestContext, req: dict) -> dict:
     actions = req["TransactItems"]
     if len(actions) > MAX_ACTIONS:
         raise validation("Member must have length less than or equal to 100")
-    token = req.get("ClientRequestToken")
-    now = ctx.clock.now()
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
     # Compile every action first: malformed input is a ValidationException for
     # the whole request, before any item is read.
@@ -93,7 +95,21 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
             c = E.compile_request(spec, condition=True, update=True)
         else:
             c = E.compile_request(spec, condition=True)
-        compiled.append((kind, spec, c))
+        compiled.append((kind, spec, c, CONDITION_FAILED))
+    return write_transactionally(ctx, req, compiled, meter, {})
+
+
+def write_transactionally(ctx: RequestContext, req: dict, compiled: list, meter: C.Meter, response: dict) -> dict:
+    """Check and apply the actions ``compiled`` -- (kind, spec, compiled, (code, message) when
+    its condition fails), kind one of ConditionCheck/Put/Delete/Update, spec
+    holding TableName, Item (Put) or Key, ReturnValuesOnConditionCheckFailure --
+    all or nothing, with ``req``'s ClientRequestToken. ``response`` is what a
+    success answers (before ItemCollectionMetrics and ConsumedCapacity), and
+    what a replay of the token answers. Shared by TransactWriteItems and
+    PartiQL's ExecuteTransaction."""
+    token = req.get("ClientRequestToken")
+    now = ctx.clock.now()
+    response = dict(response)
     with ctx.store.transaction() as tx:
         if token is not None:
             tkey = S.token_key(ctx.account, ctx.region, token)
@@ -109,7 +125,7 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
                                            "ClientRequestToken that was made within the last 10 minutes")
                     if meter.mode is not None:
                         # a replay writes nothing: AWS reports the reads of the items instead
-                        for kind, spec, _c in compiled:
+                        for kind, spec, _c, _f in compiled:
                             target = _table(ctx, tx, spec["TableName"])
                             schema = target.schema
                             key = schema.key_of_item(spec["Item"]) if kind == "Put" else schema.key_of_request(spec["Key"])
@@ -118,7 +134,7 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
                     return meter.add_to(dict(prev["response"]), many=True)
         plans = []
         seen = set()
-        for kind, spec, c in compiled:
+        for kind, spec, c, failure in compiled:
             target = _table(ctx, tx, spec["TableName"])
             schema = target.schema
             try:
@@ -132,18 +148,18 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
             except ServiceError as err:
                 if not _cancels(err):
                     raise
-                plans.append([kind, spec, c, target, None, None, None, 0, err.message])
+                plans.append([kind, spec, c, target, None, None, None, 0, err.message, failure])
                 continue
             ident = (target.schema.id, parts)
             if ident in seen:
                 raise validation("Transaction request cannot include multiple operations on one item")
             seen.add(ident)
-            plans.append([kind, spec, c, target, key, parts, item, size, None])
+            plans.append([kind, spec, c, target, key, parts, item, size, None, failure])
         reasons = []
         failed = False
         results = []
         S.prefetch_items(tx, ctx.account, ctx.region, [(p[3].schema, p[5]) for p in plans if p[8] is None])
-        for kind, spec, c, target, key, parts, item, size, error in plans:
+        for kind, spec, c, target, key, parts, item, size, error, failure in plans:
             if error is not None:
                 failed = True
                 reasons.append({"Code": "ValidationError", "Message": error})
@@ -154,7 +170,7 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
                 check_condition(c, old)
             except ConditionFailed:
                 failed = True
-                reason = {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
+                reason = {"Code": failure[0], "Message": failure[1]}
                 if spec.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and old:
                     reason["Item"] = old
                 reasons.append(reason)
@@ -206,7 +222,6 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
             if collection is not None and req.get("ReturnItemCollectionMetrics") == "SIZE":
                 metrics.setdefault(target.name, []).append(item_collection_metrics(target.schema, new or old, collection))
         S.apply_deltas(tx, deltas)
-        response: dict = {}
         if token is not None:
             # Kept for TOKEN_TTL by the clock; the background sweeper
             # (background.State.sweep_tokens) deletes it after that.
@@ -225,14 +240,21 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
 def transact_get_items(ctx: RequestContext, req: dict) -> dict:
     actions = req["TransactItems"]
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
-    compiled = [E.compile_request(a["Get"], projection=True) for a in actions]
+    gets = [(a["Get"], E.compile_request(a["Get"], projection=True)) for a in actions]
+    return meter.add_to({"Responses": get_transactionally(ctx, gets, meter)}, many=True)
+
+
+def get_transactionally(ctx: RequestContext, gets: list, meter: C.Meter) -> list[dict]:
+    """Read the items of ``gets`` -- (spec with TableName and Key, compiled
+    projection) -- in one store transaction: one ``{"Item": ...}`` (or ``{}``)
+    per get. Shared by TransactGetItems and PartiQL's ExecuteTransaction."""
+    compiled = [c for _, c in gets]
     responses = []
     with ctx.store.transaction() as tx:
         seen = set()
         plans = []
         reasons = []
-        for a in actions:
-            spec = a["Get"]
+        for spec, _c in gets:
             target = _table(ctx, tx, spec["TableName"])
             try:
                 key = target.schema.key_of_request(spec["Key"])
@@ -248,7 +270,7 @@ def transact_get_items(ctx: RequestContext, req: dict) -> dict:
             seen.add(ident)
             reasons.append({"Code": "None"})
             plans.append((target, parts))
-        if len(plans) != len(actions):
+        if len(plans) != len(gets):
             raise _cancel(reasons)
         S.prefetch_items(tx, ctx.account, ctx.region, [(t.schema, parts) for t, parts in plans])
         for (target, parts), c in zip(plans, compiled):
@@ -259,7 +281,8 @@ def transact_get_items(ctx: RequestContext, req: dict) -> dict:
                 responses.append({})
             else:
                 responses.append({"Item": c.project(item) if c.project else item})
-    return meter.add_to({"Responses": responses}, many=True)
+    return responses
 
 
-__all__ = ["transact_write_items", "transact_get_items", "check_return_values"]
+__all__ = ["transact_write_items", "transact_get_items", "write_transactionally", "get_transactionally",
+           "CONDITION_FAILED", "check_return_values"]
