@@ -108,12 +108,7 @@ def test_deleted_table_keeps_its_stream_for_a_day(ddb, streams, stream_table):
     assert events(read_all(streams, arn, it)) == [("INSERT", item("a"), None, None),
                                                   ("REMOVE", item("a"), item("a", v="1"), None)]
     assert [x["StreamArn"] for x in streams.list_streams(TableName=name)["Streams"]] == [arn]
-    ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                     BillingMode="PAY_PER_REQUEST", StreamSpecification={"StreamEnabled": True,
-                                                                        "StreamViewType": "KEYS_ONLY"})
-    wait_active(ddb, name)
-    again = ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    again = create(ddb, name, "KEYS_ONLY")
     assert again != arn
     assert [x["StreamArn"] for x in streams.list_streams(TableName=name)["Streams"]] == [again, arn]
     ddb.delete_table(TableName=name)
@@ -121,30 +116,31 @@ def test_deleted_table_keeps_its_stream_for_a_day(ddb, streams, stream_table):
 
 # ---------------------------------------------------------------- time: a server of our own
 
+def create(ddb, name, view="NEW_AND_OLD_IMAGES") -> str:
+    """A table with a stream, ACTIVE; its stream's ARN."""
+    ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+                     StreamSpecification={"StreamEnabled": True, "StreamViewType": view})
+    wait_active(ddb, name)
+    return ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+
+
 @pytest.fixture(scope="module")
-def clock_server():
+def own():
+    """(server, dynamodb client, streams client, make(view) -> (name, arn)) on a server of
+    this module's own: the tests move its clock by hours and days."""
     srv = ServerProcess().start()
-    yield srv
-    srv.stop()
+    ddb = make_client("dynamodb", srv.url)
+    names = (f"clock-{i}" for i in range(1000))
 
+    def make(view="NEW_AND_OLD_IMAGES"):
+        name = next(names)
+        return name, create(ddb, name, view)
 
-@pytest.fixture
-def own(clock_server):
-    """(server, dynamodb client, streams client, make(view) -> (name, arn))."""
-    ddb = make_client("dynamodb", clock_server.url)
-    streams = make_client("dynamodbstreams", clock_server.url)
-    count = iter(range(1000))
-
-    def make(view="NEW_AND_OLD_IMAGES", **kw):
-        name = f"clock-{time.time_ns()}-{next(count)}"
-        ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                         BillingMode="PAY_PER_REQUEST",
-                         StreamSpecification={"StreamEnabled": True, "StreamViewType": view}, **kw)
-        wait_active(ddb, name)
-        return name, ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
-
-    return clock_server, ddb, streams, make
+    try:
+        yield srv, ddb, make_client("dynamodbstreams", srv.url), make
+    finally:
+        srv.stop()
 
 
 def test_iterators_expire_after_fifteen_minutes(own):
@@ -247,16 +243,10 @@ def test_streams_survive_kill_9(durable_server):
     srv = durable_server
     ddb = make_client("dynamodb", srv.url)
     streams = make_client("dynamodbstreams", srv.url)
+    kept, dropped = create(ddb, "kept", "NEW_IMAGE"), create(ddb, "dropped", "NEW_IMAGE")
     for name in ("kept", "dropped"):
-        ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                         BillingMode="PAY_PER_REQUEST",
-                         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
-        wait_active(ddb, name)
         for i in range(20):
             ddb.put_item(TableName=name, Item=item(f"k{i}", v=name))
-    kept = ddb.describe_table(TableName="kept")["Table"]["LatestStreamArn"]
-    dropped = ddb.describe_table(TableName="dropped")["Table"]["LatestStreamArn"]
     before = read_all(streams, kept)
     ddb.delete_table(TableName="dropped")
     ddb.get_waiter("table_not_exists").wait(TableName="dropped", WaiterConfig={"Delay": 0.05, "MaxAttempts": 100})
@@ -298,10 +288,7 @@ def test_a_stream_enabled_by_an_older_cloudlet_gets_its_stream_record(durable_se
 
     srv = durable_server
     ddb = make_client("dynamodb", srv.url)
-    ddb.create_table(TableName="older", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
-                     StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
-    wait_active(ddb, "older")
+    create(ddb, "older", "KEYS_ONLY")
     table = ddb.describe_table(TableName="older")["Table"]
     srv.stop()
     store = open_store(srv.data_dir)
