@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.services.dynamodb.conftest import ddb, error_of, hash_range, make_table  # noqa: F401  (fixtures)
+from tests.services.dynamodb.conftest import ddb, error_of, make_table  # noqa: F401  (fixtures, re-exported)
 
 VIEWS = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 
