@@ -1,7 +1,7 @@
-"""DynamoDB: tables, items, queries, indexes, batches, transactions, TTL, tags, PITR settings,
-on-demand backups.
+"""DynamoDB: tables, items, queries, indexes, batches, transactions, PartiQL, TTL, tags, PITR
+settings, on-demand backups.
 
-Handlers are split by family (tables, items, reads, batch, transactions, ttl,
+Handlers are split by family (tables, items, reads, batch, transactions, partiql, ttl,
 tags_policies, continuous_backups, backups); pure domain logic lives in
 values/schema/capacity, persistence in store, after-the-request work (status
 transitions, backfills, TTL) in background. Importing this package registers
@@ -17,6 +17,7 @@ from cloudlet.services.dynamodb import (  # noqa: F401  (importing registers the
     continuous_backups,
     contributor_insights,
     items,
+    partiql,
     reads,
     tables,
     tags_policies,
