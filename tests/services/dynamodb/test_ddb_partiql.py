@@ -579,3 +579,21 @@ def test_concurrent_conditional_increments_lose_nothing(make_table, client_facto
         r.join()
     assert len(claims) == 1
     assert get(setup, t, key("counter"))["owner"] == S(claims[0])
+
+
+# ---------------------------------------------------------------- streams
+
+def test_writes_reach_the_tables_stream(ddb, make_table, client_factory, run, refused):
+    t = make_table("S", None, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    arn = ddb.describe_table(TableName=t)["Table"]["LatestStreamArn"]
+    run(f"INSERT INTO \"{t}\" VALUE {{'pk': 's', 'n': 1}}")
+    run(f"UPDATE \"{t}\" SET n = 2 WHERE pk = 's'")
+    refused(f"UPDATE \"{t}\" SET n = 3 WHERE pk = 's' AND n = 9")       # fails: no record
+    run(f"DELETE FROM \"{t}\" WHERE pk = 'nothing'")                    # deletes nothing: no record
+    run(f"DELETE FROM \"{t}\" WHERE pk = 's'")
+    streams = client_factory("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = streams.get_records(ShardIterator=it)["Records"]
+    assert [(r["eventName"], r["dynamodb"].get("OldImage", {}).get("n"), r["dynamodb"].get("NewImage", {}).get("n"))
+            for r in records] == [("INSERT", None, N(1)), ("MODIFY", N(1), N(2)), ("REMOVE", N(2), None)]
