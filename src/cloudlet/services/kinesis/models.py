@@ -413,6 +413,7 @@ def apply_action(stream: dict, action: dict, now: float, last_counter) -> None:
             stream["warm_current"] = action.get("warm")
         else:
             stream["warm_target"] = stream["warm_current"] = None
+            stream.pop("distribution", None)  # provisioned streams route by partition key
     elif op == "warm":
         stream["warm_target"] = stream["warm_current"] = action["mibps"]
     elif op == "max_record":

@@ -8,6 +8,7 @@ ApproximateArrivalTimestamp all come from one number.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from random import getrandbits
 
 from cloudlet.services.base import RequestContext
 from cloudlet.services.kinesis import errors, models, store
@@ -52,10 +53,15 @@ class _Writer:
         self.flags = store.ENCRYPTED if stream["encryption"] == "KMS" else 0
         self.runtime = rt(ctx)
         self.touched: set[int] = set()
+        # AUTO (on-demand streams): records go evenly over the open shards, partition keys and
+        # explicit hash keys ignored -- a random point of the hash space (the open shards split it)
+        self.spread = stream.get("distribution") == "AUTO"
 
     def shard_for(self, partition_key: str, explicit: str | None) -> dict:
-        h = _explicit_hash(explicit) if explicit is not None else models.hash_key(partition_key)
-        return self.router.route(h)
+        h = _explicit_hash(explicit) if explicit is not None else None  # checked in either case
+        if self.spread:
+            return self.router.route(getrandbits(128))
+        return self.router.route(h if h is not None else models.hash_key(partition_key))
 
     def admit(self, shard: dict, size: int) -> bool:
         if not self.runtime.throttle:

@@ -48,6 +48,9 @@ def create_stream(ctx: RequestContext, req: dict) -> dict:
         count = models.ON_DEMAND_INITIAL_SHARDS
     elif warm is not None:
         raise errors.InvalidArgument("WarmThroughputMiBps can only be specified for ON_DEMAND streams.")
+    distribution = req.get("RecordDistributionStrategy")
+    if distribution == "AUTO" and mode != "ON_DEMAND":
+        raise errors.InvalidArgument(_AUTO_ON_DEMAND_ONLY)
     if req.get("Tags"):
         check_tags(req["Tags"], "add tags to", "stream", name, ctx.account, existing={})
     with ctx.store.transaction() as tx:
@@ -66,6 +69,8 @@ def create_stream(ctx: RequestContext, req: dict) -> dict:
         stream = models.new_stream(name, ctx.account, ctx.region, now, shard_count=count, mode=mode,
                                    tags=req.get("Tags"), max_record_kib=req.get("MaxRecordSizeInKiB"),
                                    warm_mibps=warm, ready_at=now + r.transition)
+        if distribution == "AUTO":
+            stream["distribution"] = distribution
         store.save_stream(tx, ctx.account, ctx.region, stream)
     after_commit(ctx, ref, stream)
     return {}
@@ -146,6 +151,9 @@ def describe_stream_summary(ctx: RequestContext, req: dict) -> dict:
     desc["OpenShardCount"] = len(models.open_shards(stream)) if _visible_shards(stream) else 0
     desc["ConsumerCount"] = consumers
     desc["MaxRecordSizeInKiB"] = stream["max_record_kib"]
+    if stream["mode"] == "ON_DEMAND":
+        # "This field is only present for streams that use the on-demand capacity mode."
+        desc["RecordDistributionStrategy"] = stream.get("distribution") or "USER_PARTITION_KEY"
     if stream["mode"] == "ON_DEMAND" and stream.get("warm_target") is not None:
         desc["WarmThroughput"] = {"TargetMiBps": stream["warm_target"], "CurrentMiBps": stream["warm_current"] or 0}
     return {"StreamDescriptionSummary": desc}
@@ -329,6 +337,32 @@ def update_stream_mode(ctx: RequestContext, req: dict) -> dict:
         stream["mode_changes"] = changes + [now]
         begin(ctx, ref, tx, stream, "UPDATING", {"op": "mode", "mode": mode, "warm": warm})
     after_commit(ctx, ref, stream)
+    return {}
+
+
+# Not seen from AWS: the API reference says setting AUTO on a provisioned stream is an
+# InvalidArgumentException, without its text.
+_AUTO_ON_DEMAND_ONLY = ("The record distribution strategy is only supported for streams with the ON_DEMAND "
+                        "capacity mode.")
+
+
+@service.operation("UpdateStreamRecordDistributionStrategy")
+def update_record_distribution(ctx: RequestContext, req: dict) -> dict:
+    """AUTO spreads new records evenly over the open shards whatever their partition keys;
+    USER_PARTITION_KEY (the default) routes by partition key. At once, without UPDATING
+    ("the change takes effect immediately"); records already written stay where they are."""
+    ref = stream_ref(ctx, req)
+    strategy = req["RecordDistributionStrategy"]
+    with ctx.store.transaction() as tx:
+        stream = load(tx, ctx, ref)
+        require_active(stream, ref)
+        if stream["mode"] != "ON_DEMAND":
+            raise errors.InvalidArgument(_AUTO_ON_DEMAND_ONLY)
+        if strategy == "AUTO":
+            stream["distribution"] = strategy
+        else:
+            stream.pop("distribution", None)
+        store.save_stream(tx, ref.account, ref.region, stream)
     return {}
 
 
