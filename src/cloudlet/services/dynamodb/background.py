@@ -154,6 +154,8 @@ class State:
             S.settle_stream(tx, acct, region, name, record.get("LatestStreamLabel"))
             if status == "DELETING":
                 self.tables.delete(tx, acct, region, name)
+                # a global table replica: the other replicas list it no more
+                S.leave_group(self.tables, tx, acct, region, name, S.group_of(record))
                 tx.delete(ttl_key(acct, region, name))
                 tx.put(S.gc_key(acct, region, record["TableId"]), b"")
                 tx.delete(pending_key(acct, region, name))

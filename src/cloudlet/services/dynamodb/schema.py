@@ -96,6 +96,11 @@ def decreases_today(pt: dict, now: float) -> int:
     return pt.get("NumberOfDecreasesToday", 0)
 
 
+def copy_record(record: dict) -> dict:
+    """A table record to change: its lists and dicts copied one level down."""
+    return {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v) for k, v in record.items()}
+
+
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
 
@@ -140,6 +145,9 @@ class Schema:
     # where writes append stream records: a store.StreamSink while the table's stream is
     # enabled (set by store.Tables, which knows the clock), else None
     stream: object | None = None
+    # where writes are copied to: a store.ReplicaSink while the table is a global table
+    # replica with other replicas (set by store.Tables), else None
+    replicas: object | None = None
 
     @property
     def key_names(self) -> tuple[str, ...]:

@@ -14,6 +14,10 @@ Layout (every key starts with account and region)::
     ("ddb", "stream", acct, region, name, label)                        -> stream record (DynamoDB Streams)
     ("ddb", acct, region, "srec", name, label, seq)                     -> [size, stream record] (see "streams")
 
+A global table (version 2019.11.21) is one table of the same name in each of
+its regions; each replica's record lists the group's regions (``_Replicas``,
+see "global tables" below).
+
 ``tid`` is the table's id (a UUID), so a deleted table's data can be removed
 in the background while a new table of the same name is already in use.
 ``bucket`` is 4 bytes of a hash of the partition key: items are laid out in
@@ -182,6 +186,9 @@ class Tables:
             if get_stream(tx, acct, region, name, label) is None:
                 # enabled under a cloudlet that kept no stream records (an older data dir)
                 open_stream(tx, acct, region, record, label_time(label), "ENABLED")
+        group = record.get("_Replicas")
+        if group:
+            schema.replicas = ReplicaSink(self, acct, name, tuple(r for r in group if r != region))
         self._cache[key] = (raw, record, schema)
         return record, schema
 
@@ -307,11 +314,12 @@ def add_deltas(stats: dict, entry: list) -> dict:
 def write_item(tx, acct: str, region: str, schema: Schema, parts: tuple,
                old: dict | None, new: dict | None, *, old_size: int | None = None, new_size: int | None = None,
                deltas: Deltas | None = None, collection_limit: int | None = None,
-               identity: dict | None = None) -> int | None:
+               identity: dict | None = None, replicated: bool = False) -> int | None:
     """Replace ``old`` by ``new`` (either may be None) and keep every index,
     the TTL queue, the table counters and the table's stream in step, in the
     caller's transaction. ``identity``: the stream record's ``userIdentity``
-    (TTL deletions).
+    (TTL deletions). A global table replica's write is applied to every other
+    replica too (``ReplicaSink``), unless it is one of those copies (``replicated``).
     With ``deltas``, the counters change is collected there for the caller to
     store once (``apply_deltas``) after all its writes.
     ``old_size``/``new_size``: the items' sizes when the caller knows them.
@@ -346,6 +354,8 @@ def write_item(tx, acct: str, region: str, schema: Schema, parts: tuple,
         _write_ttl(tx, acct, region, schema, parts, old, new)
     if schema.stream is not None:
         schema.stream.append(tx, region, schema, old, new, old_size, new_size, identity)
+    if schema.replicas is not None and not replicated:
+        schema.replicas.apply(tx, parts, new, new_size, deltas)
     if own:
         apply_deltas(tx, deltas)
     return collection
@@ -626,3 +636,83 @@ def settle_stream(tx, acct: str, region: str, name: str, label: str | None) -> N
     if meta is not None and meta["StreamStatus"] in _SETTLED:
         meta["StreamStatus"] = _SETTLED[meta["StreamStatus"]]
         tx.put(stream_key(acct, region, name, label), dumps(meta))
+
+
+# ---------------------------------------------------------------- global tables
+#
+# The replicas of a global table (version 2019.11.21) are tables of the same
+# name in several regions of one account; each one's record lists the regions
+# of the group, its own included (``_Replicas``, absent on a table that is not
+# global). cloudlet is one process with one store, so replication is
+# synchronous: an item write in one replica is applied to every other replica
+# in the same store transaction, and replicas are always equal (AWS replicates
+# asynchronously, typically within a second, last writer wins).
+
+
+class ReplicaSink:
+    """Where the item writes of a global table replica are copied (``Schema.replicas``):
+    the same new item (or deletion) is written to the table of the same name in each
+    other region of the group, by that table's own ``write_item``, so its indexes,
+    counters, TTL queue and stream records are its own. The write's condition was
+    evaluated in the region written to only, as on AWS. A replica being deleted gets
+    no more copies."""
+
+    __slots__ = ("tables", "acct", "name", "regions")
+
+    def __init__(self, tables: Tables, acct: str, name: str, regions: tuple) -> None:
+        self.tables = tables
+        self.acct = acct
+        self.name = name
+        self.regions = regions
+
+    def apply(self, tx, parts: tuple, new: dict | None, new_size: int, deltas: Deltas) -> None:
+        for region in self.regions:
+            got = self.tables.get(tx, self.acct, region, self.name)
+            if got is None or got[0]["TableStatus"] == "DELETING":
+                continue
+            schema = got[1]
+            old, old_size = get_item_sized(tx, self.acct, region, schema, parts)
+            if old is None and new is None:
+                continue
+            write_item(tx, self.acct, region, schema, parts, old, new, old_size=old_size, new_size=new_size,
+                       deltas=deltas, replicated=True)
+
+
+def group_of(record: dict) -> list:
+    """The regions of a table's global table, its own included ([] when it is not one)."""
+    return list(record.get("_Replicas") or ())
+
+
+def set_group(record: dict, regions) -> None:
+    """Record the group's regions in a replica's record (a copy); a group of one is no
+    global table any more (AWS drops ``Replicas`` and ``GlobalTableVersion``, keeps the stream)."""
+    regions = sorted(set(regions))
+    if len(regions) > 1:
+        record["_Replicas"] = regions
+    else:
+        record.pop("_Replicas", None)
+
+
+def leave_group(tables: Tables, tx, acct: str, region: str, name: str, group: list) -> None:
+    """Drop a replica that is gone (DeleteTable, ReplicaUpdates Delete) from the others' records."""
+    rest = [r for r in group if r != region]
+    for r in rest:
+        got = tables.get(tx, acct, r, name)
+        if got is None:
+            continue
+        record = dict(got[0])
+        set_group(record, rest)
+        tables.put(tx, acct, r, record)
+
+
+def copy_items(tx, acct: str, prefix: tuple, region: str, schema: Schema) -> None:
+    """Write every item under ``prefix`` (a table's or a backup's items) into the table
+    ``schema`` of ``region``, which has none yet, with its index entries, item
+    collections and counters (RestoreTableFromBackup, a new global table replica)."""
+    deltas = Deltas()
+    n = len(prefix)
+    for key, raw in tx.range(prefix=prefix):
+        item, size = load_item(raw)
+        write_item(tx, acct, region, schema, tuple(key[n + 1:]), None, item, old_size=0, new_size=size,
+                   deltas=deltas, replicated=True)
+    apply_deltas(tx, deltas)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb import background as B
+from cloudlet.services.dynamodb import replicas as R
 from cloudlet.services.dynamodb import schema as M
 from cloudlet.services.dynamodb import store as S
 from cloudlet.services.dynamodb.errors import (
@@ -40,7 +41,11 @@ def load_table(ctx: RequestContext, tx, name: str) -> tuple[dict, M.Schema]:
 
 def describe(ctx: RequestContext, tx, record: dict) -> dict:
     stats = S.get_stats(tx, ctx.account, ctx.region, record["TableId"])
-    return M.describe(record, stats, ctx.clock.now())
+    out = M.describe(record, stats, ctx.clock.now())
+    if record.get("_Replicas"):  # a global table replica
+        out["GlobalTableVersion"] = R.GLOBAL_TABLE_VERSION
+        out["Replicas"] = R.describe_replicas(state(ctx).tables, tx, ctx.account, ctx.region, record)
+    return out
 
 
 def add_table(ctx: RequestContext, tx, record: dict) -> None:
@@ -164,16 +169,22 @@ def update_table(ctx: RequestContext, req: dict) -> dict:
     st = state(ctx)
     with ctx.store.transaction() as tx:
         record, schema = load_table(ctx, tx, name)
-        record = {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v) for k, v in record.items()}
+        record = M.copy_record(record)
         status = record["TableStatus"]
         if status != "ACTIVE":
             word = {"CREATING": "created", "UPDATING": "updated", "DELETING": "deleted"}.get(status, "updated")
             raise resource_in_use(f"Attempt to change a resource which is still in use: Table is being {word}: {name}")
         old_pt = dict(record.get("ProvisionedThroughput") or {})
         old_pt["NumberOfDecreasesToday"] = M.decreases_today(old_pt, now)
-        changed = _apply_update(ctx, tx, record, schema, req, now)
-        if not changed:
-            raise validation(_NOTHING_TO_UPDATE)
+        if req.get("ReplicaUpdates") is not None:
+            R.check_alone(req, _CONCERNS)
+            others = R.replica_updates(ctx, tx, st.tables, record, schema, req["ReplicaUpdates"], now)
+            changed = "status"
+        else:
+            changed = _apply_update(ctx, tx, record, schema, req, now)
+            if not changed:
+                raise validation(_NOTHING_TO_UPDATE)
+            others = _propagate(ctx, tx, st, record, req, now) if S.group_of(record) else []
         if changed == "status":
             record["TableStatus"] = "UPDATING"
             tx.put(B.pending_key(ctx.account, ctx.region, name), b"")
@@ -189,7 +200,44 @@ def update_table(ctx: RequestContext, req: dict) -> dict:
             desc["TableStatus"] = "UPDATING"  # also for a no-op re-send
     if changed == "status":
         st.schedule(0, st.transition, ctx.account, ctx.region, name)
+    for region in others:
+        st.schedule(0, st.transition, ctx.account, region, name)
     return {"TableDescription": desc}
+
+
+# What UpdateTable changes on every replica of a global table: the settings the developer
+# guide lists as synchronized (capacity mode, write capacity, GSI definitions and write
+# capacity, SSE type, warm throughput, on-demand write maximum; TTL: ttl.py). Table class,
+# deletion protection, tags, PITR, contributor insights and resource policies stay per
+# replica; a replica's own read capacity (ProvisionedThroughputOverride) is kept.
+_SYNCED = ("AttributeDefinitions", "BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexUpdates",
+           "SSESpecification", "OnDemandThroughput", "WarmThroughput")
+
+
+def _propagate(ctx: RequestContext, tx, st: B.State, record: dict, req: dict, now: float) -> list[str]:
+    """Apply the synchronized part of an UpdateTable request to the table's other
+    replicas; returns the regions whose tables went UPDATING."""
+    sub = {k: req[k] for k in _SYNCED if req.get(k) is not None}
+    if not set(sub) - {"AttributeDefinitions"}:
+        return []
+    updating = []
+    for region in S.group_of(record):
+        if region == ctx.region:
+            continue
+        got = st.tables.get(tx, ctx.account, region, record["TableName"])
+        if got is None or got[0]["TableStatus"] == "DELETING":
+            continue
+        other = M.copy_record(got[0])
+        mine = dict(sub)
+        read = R.read_override(other)
+        if read and mine.get("ProvisionedThroughput"):
+            mine["ProvisionedThroughput"] = {**mine["ProvisionedThroughput"], "ReadCapacityUnits": read}
+        if _apply_update(R.in_region(ctx, region), tx, other, got[1], mine, now) == "status":
+            other["TableStatus"] = "UPDATING"
+            tx.put(B.pending_key(ctx.account, region, record["TableName"]), b"")
+            updating.append(region)
+        st.tables.put(tx, ctx.account, region, other)
+    return updating
 
 
 _NOTHING_TO_UPDATE = (
@@ -384,6 +432,9 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
             if not stream.get("StreamViewType"):
                 raise invalid("If stream is being enabled then UpdateViewType is required")
         else:
+            if S.group_of(record):
+                # guess: the words are not known; AWS refuses it (scylladb's Alternator tests of AWS)
+                raise validation("Disabling the stream is not allowed on a table that is part of a Global Table")
             if stream.get("StreamViewType"):
                 raise invalid("If stream is being disabled, then UpdateViewType must not be specified")
             if not current.get("StreamEnabled"):
@@ -420,6 +471,4 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
             # warm throughput only grows: a value not given stays as it was
             record[extra] = {**record.get(extra, {}), **req[extra]} if extra == "WarmThroughput" else dict(req[extra])
             changed = True
-    if req.get("ReplicaUpdates"):
-        raise validation("cloudlet does not support global table replicas (ReplicaUpdates)")
     return "status" if status_change else changed

@@ -41,17 +41,20 @@ def update_time_to_live(ctx: RequestContext, req: dict) -> dict:
         now = ctx.clock.now()
         if now - record.get("_TtlChangedAt", float("-inf")) < TTL_COOLDOWN:
             raise validation("Time to live has been modified multiple times within a fixed interval")
-        record["_TtlChangedAt"] = now
-        if enabled:
-            record["TimeToLive"] = {"TimeToLiveStatus": "ENABLED", "AttributeName": attr}
-            st.tables.put(tx, ctx.account, ctx.region, record)
-            B.ttl_table(tx, ctx.account, ctx.region, name, True)
-            B.backfill_ttl(tx, ctx.account, ctx.region, record)
-        else:
-            record["TimeToLive"] = {"TimeToLiveStatus": "DISABLED"}
-            st.tables.put(tx, ctx.account, ctx.region, record)
-            B.ttl_table(tx, ctx.account, ctx.region, name, False)
-            tx.delete_range(prefix=S.ttl_prefix(ctx.account, ctx.region, record["TableId"]))
+        ttl = {"TimeToLiveStatus": "ENABLED", "AttributeName": attr} if enabled else {"TimeToLiveStatus": "DISABLED"}
+        # TTL is one of the settings every replica of a global table shares (developer guide,
+        # "Global tables: core concepts", settings synchronization)
+        for region in S.group_of(record) or [ctx.region]:
+            got = record if region == ctx.region else st.tables.get(tx, ctx.account, region, name)
+            if got is None:
+                continue
+            replica = dict(got if region == ctx.region else got[0], TimeToLive=ttl, _TtlChangedAt=now)
+            st.tables.put(tx, ctx.account, region, replica)
+            B.ttl_table(tx, ctx.account, region, name, enabled)
+            if enabled:
+                B.backfill_ttl(tx, ctx.account, region, replica)
+            else:
+                tx.delete_range(prefix=S.ttl_prefix(ctx.account, region, replica["TableId"]))
     st._on_clock()  # sweep now: items may already be expired
     return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": attr}}
 
