@@ -10,8 +10,14 @@ replica description says is read from the other replica's own record (its
 status, its overrides), so nothing has to be kept in step but the group.
 
 Error texts are AWS's, as captured from UpdateTable calls (the
-ack-api-quirks DynamoDB captures, DDB-TABLE-203/223/307; the local-region text
-also in aws-cli issue 4906); those marked "guess" were not seen.
+ack-api-quirks DynamoDB captures, DDB-TABLE-203/223/258/307, DDB-GLOBALTABLE-004;
+the local-region text also in aws-cli issue 4906); those marked "guess" were
+not seen.
+
+The legacy version 2017.11.29 operations answer as AWS answers them since it
+stopped admitting new legacy global tables: CreateGlobalTable (and an
+UpdateGlobalTable Create) is refused as not supported, the others find no
+global table, ListGlobalTables lists none.
 """
 
 from __future__ import annotations
@@ -27,7 +33,9 @@ from cloudlet.services.dynamodb import background as B
 from cloudlet.services.dynamodb import schema as M
 from cloudlet.services.dynamodb import store as S
 from cloudlet.services.dynamodb import tables as T  # (tables imports this module: used at call time only)
+from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.dynamodb.errors import invalid, validation
+from cloudlet.services.dynamodb.service import service
 
 GLOBAL_TABLE_VERSION = "2019.11.21"
 
@@ -35,8 +43,10 @@ _LOCAL = ("Cannot add or delete the local region through ReplicaUpdates. "
           "Use CreateTable, DeleteTable, or UpdateTable as required.")
 _NO_ACTIONS = "There are no actions specified in the Replica Update Action of the request."
 _MIXED = "Update table operation with more than one type of replica actions not allowed."
-# guess: AWS's wording for the other one-operation-per-call rules (tables._ALONE)
-_ALONE = "ReplicaUpdates modification must be the only operation in the request"
+_ONE_AT_A_TIME = "Update table operation with more than one create or delete replica actions not allowed"
+_ALONE = "Requests that modify replicas or witnesses must not also modify other fields"
+# What DescribeTable shows on a replica and in its Replicas entries (same-account groups).
+SETTINGS_REPLICATION_MODE = "ENABLED_WITH_OVERRIDES"
 _PROTECTED = ("Resource cannot be deleted as it is currently protected against deletion. "
               "Disable deletion protection first.")
 # Settings a replica may have of its own (CreateReplicationGroupMemberAction).
@@ -76,9 +86,10 @@ def in_region(ctx: RequestContext, region: str) -> RequestContext:
 # ---------------------------------------------------------------- DescribeTable
 
 def describe_replicas(tables: S.Tables, tx, acct: str, region: str, record: dict) -> list[dict]:
-    """ReplicaDescription of every other region of the table's global table (AWS
-    lists the other regions; the scylladb Alternator tests saw the local one
-    listed too, now and then)."""
+    """ReplicaDescription of every other region of the table's global table: AWS
+    lists the other regions (the scylladb Alternator tests saw the local one
+    listed too, now and then), with no ARN and only the values a replica
+    overrides."""
     out = []
     for r in S.group_of(record):
         if r == region:
@@ -87,19 +98,18 @@ def describe_replicas(tables: S.Tables, tx, acct: str, region: str, record: dict
         if got is None:
             continue
         other = got[0]
-        d = {"RegionName": r, "ReplicaStatus": _REPLICA_STATUS.get(other["TableStatus"], "ACTIVE"),
-             "ReplicaArn": other["TableArn"]}
+        d = {"RegionName": r, "ReplicaStatus": _REPLICA_STATUS.get(other["TableStatus"], "ACTIVE")}
         overrides = other.get("_ReplicaOverrides") or {}
-        for key in ("KMSMasterKeyId", "ProvisionedThroughputOverride", "OnDemandThroughputOverride"):
-            if overrides.get(key):
-                d[key] = overrides[key]
-        gsi_overrides = {g["IndexName"]: g for g in overrides.get("GlobalSecondaryIndexes") or ()}
-        gsis = [{k: v for k, v in gsi_overrides.get(ix["IndexName"], {"IndexName": ix["IndexName"]}).items()}
-                for ix in other.get("GlobalSecondaryIndexes") or ()]
+        for k in ("KMSMasterKeyId", "ProvisionedThroughputOverride", "OnDemandThroughputOverride"):
+            if overrides.get(k):
+                d[k] = overrides[k]
+        names = {ix["IndexName"] for ix in other.get("GlobalSecondaryIndexes") or ()}
+        gsis = [g for g in overrides.get("GlobalSecondaryIndexes") or () if g["IndexName"] in names]
         if gsis:
             d["GlobalSecondaryIndexes"] = gsis
         if overrides.get("TableClassOverride"):
             d["ReplicaTableClassSummary"] = {"TableClass": overrides["TableClassOverride"]}
+        d["GlobalTableSettingsReplicationMode"] = SETTINGS_REPLICATION_MODE
         out.append(d)
     return out
 
@@ -108,7 +118,7 @@ def describe_replicas(tables: S.Tables, tx, acct: str, region: str, record: dict
 
 def check_alone(req: dict, concerns: tuple) -> None:
     if any(req.get(k) is not None for k in concerns):
-        raise invalid(_ALONE)
+        raise validation(_ALONE)
 
 
 def replica_updates(ctx: RequestContext, tx, tables: S.Tables, record: dict, schema: M.Schema, updates: list,
@@ -132,6 +142,10 @@ def replica_updates(ctx: RequestContext, tx, tables: S.Tables, record: dict, sch
     regions = list(dict.fromkeys(a["RegionName"] for a in actions))  # AWS accepts a region twice
     if ctx.region in regions:
         raise validation(_LOCAL)
+    if kind != "Update" and len(regions) > 1:
+        # one replica made or deleted per call (multi-region strong consistency, not
+        # emulated, is AWS's one exception)
+        raise validation(_ONE_AT_A_TIME)
     group = S.group_of(record) or [ctx.region]
     name = record["TableName"]
     if kind == "Create":
@@ -279,3 +293,45 @@ def read_override(record: dict) -> int | None:
     """The replica's own table read capacity, when it has one."""
     return ((record.get("_ReplicaOverrides") or {}).get("ProvisionedThroughputOverride") or {}).get(
         "ReadCapacityUnits")
+
+
+# ---------------------------------------------------------------- version 2017.11.29 (legacy)
+
+_LEGACY = ("DynamoDB global tables version 2017.11.29 is not supported. We recommend using DynamoDB global tables "
+           "version 2019.11.21, instead of version 2017.11.29 (Legacy).")
+
+
+def _no_global_table(name: str, prefix: str = "") -> ServiceError:
+    return ServiceError("GlobalTableNotFoundException", f"{prefix}Global table with name: '{name}' does not exist.")
+
+
+@service.operation("CreateGlobalTable")
+def create_global_table(ctx: RequestContext, req: dict) -> dict:
+    raise validation(_LEGACY)
+
+
+@service.operation("UpdateGlobalTable")
+def update_global_table(ctx: RequestContext, req: dict) -> dict:
+    if any(u.get("Create") is not None for u in req["ReplicaUpdates"]):
+        raise validation(_LEGACY)  # checked before the name
+    raise _no_global_table(req["GlobalTableName"])
+
+
+@service.operation("DescribeGlobalTable")
+def describe_global_table(ctx: RequestContext, req: dict) -> dict:
+    raise _no_global_table(req["GlobalTableName"], "Global table not found: ")
+
+
+@service.operation("DescribeGlobalTableSettings")
+def describe_global_table_settings(ctx: RequestContext, req: dict) -> dict:
+    raise _no_global_table(req["GlobalTableName"])
+
+
+@service.operation("UpdateGlobalTableSettings")
+def update_global_table_settings(ctx: RequestContext, req: dict) -> dict:
+    raise _no_global_table(req["GlobalTableName"])
+
+
+@service.operation("ListGlobalTables")
+def list_global_tables(ctx: RequestContext, req: dict) -> dict:
+    return {"GlobalTables": []}

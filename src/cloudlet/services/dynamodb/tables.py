@@ -44,6 +44,7 @@ def describe(ctx: RequestContext, tx, record: dict) -> dict:
     out = M.describe(record, stats, ctx.clock.now())
     if record.get("_Replicas"):  # a global table replica
         out["GlobalTableVersion"] = R.GLOBAL_TABLE_VERSION
+        out["GlobalTableSettingsReplicationMode"] = R.SETTINGS_REPLICATION_MODE
         out["Replicas"] = R.describe_replicas(state(ctx).tables, tx, ctx.account, ctx.region, record)
     return out
 
