@@ -145,6 +145,37 @@ def test_replica_gets_schema_indexes_and_existing_items(global_table, regions):
     assert [i["n"]["N"] for i in got] == ["26", "27", "28", "29"]
 
 
+def test_replica_of_a_larger_table_with_writes_during_the_copy(global_table, regions):
+    """The items are copied in chunks in the background; writes made meanwhile reach the
+    new replica too, and both end equal."""
+    east, west = regions[EAST], regions[WEST]
+    name = global_table(replicas=())
+    for start in range(0, 1300, 25):
+        east.batch_write_item(RequestItems={name: [{"PutRequest": {"Item": {**key(f"i{i:04d}"), "n": {"N": str(i)}}}}
+                                                   for i in range(start, start + 25)]})
+    east.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": WEST}}])
+    for i in range(0, 1300, 50):
+        east.put_item(TableName=name, Item={**key(f"i{i:04d}"), "n": S("changed")})
+        east.delete_item(TableName=name, Key=key(f"i{i + 1:04d}"))
+        east.put_item(TableName=name, Item={**key(f"new{i:04d}")})
+    wait_settled(east, name)
+    t = wait_settled(west, name)
+    east_t = east.describe_table(TableName=name)["Table"]
+    assert (t["ItemCount"], t["TableSizeBytes"]) == (east_t["ItemCount"], east_t["TableSizeBytes"]) == (
+        1300, east_t["TableSizeBytes"])
+
+    def everything(ddb):
+        items, kw = [], {}
+        while True:
+            page = ddb.scan(TableName=name, **kw)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return sorted(items, key=repr)
+            kw["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    assert everything(west) == everything(east)
+
+
 def test_existing_stream_keeps_its_view_type(global_table, regions):
     name = global_table(replicas=(WEST,), StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
     for r in (EAST, WEST):

@@ -1,5 +1,6 @@
 """Work that happens after a request returns: status transitions, index
-backfills, background deletion of dropped tables/indexes, TTL expiry.
+backfills, the item copy into a new global table replica, background deletion
+of dropped tables/indexes, TTL expiry.
 
 Expired TransactWriteItems ClientRequestToken records are pruned by the same
 sweeper as TTL.
@@ -25,6 +26,7 @@ status. Index creation and deletion stay CREATING/DELETING for
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 from decimal import Decimal
@@ -160,6 +162,8 @@ class State:
                 tx.put(S.gc_key(acct, region, record["TableId"]), b"")
                 tx.delete(pending_key(acct, region, name))
                 again = ("gc", record["TableId"])
+            elif status == "CREATING" and record.get("_CopyFrom") is not None:
+                again = ("copy",)  # a new global table replica: its items first (copy_replica)
             else:
                 gsis = [dict(ix) for ix in record.get("GlobalSecondaryIndexes") or ()]
                 busy = False
@@ -196,6 +200,8 @@ class State:
             return
         if again[0] == "gc":
             self.schedule(0, self.collect, acct, region, again[1])
+        elif again[0] == "copy":
+            self.schedule(0, self.copy_replica, acct, region, name)
         elif again[0] == "backfill":
             self.schedule(INDEX_DELAY, self.backfill, acct, region, name, again[1])
         else:
@@ -241,6 +247,50 @@ class State:
                 tx.delete(pending_key(acct, region, name))
         if not done:
             self.schedule(0, self.backfill, acct, region, name, index_name)
+
+    def copy_replica(self, acct: str, region: str, name: str) -> None:
+        """Copy the items of a global table into its new replica (``_CopyFrom``: the
+        region and table id it copies from, and the last key copied), CHUNK items per
+        step, then let the replica go ACTIVE. Writes meanwhile reach the replica
+        themselves (it is in the group from the start), so an item that is there and
+        equal is left alone; the copies leave no stream records."""
+        with self.app.store.transaction() as tx:
+            got = self.tables.get(tx, acct, region, name)
+            if got is None or got[0].get("_CopyFrom") is None:
+                return
+            record, schema = got
+            source = dict(record["_CopyFrom"])
+            src = self.tables.get(tx, acct, source["region"], name)
+            n = 0
+            if src is not None and src[0]["TableId"] == source["tid"]:
+                target = dataclasses.replace(schema, stream=None, replicas=None)
+                prefix = S.items_prefix(acct, source["region"], source["tid"])
+                start = tuple(source["next"]) if source["next"] else None
+                deltas = S.Deltas()
+                for key, raw in tx.range(start=start, prefix=prefix, limit=CHUNK + 1):
+                    if start is not None and tuple(key) == start:
+                        continue
+                    if n == CHUNK:
+                        break
+                    parts = S.unpack_item_key(key, schema)
+                    item, size = S.load_item(raw)
+                    old, old_size = S.get_item_sized(tx, acct, region, target, parts)
+                    if old != item:
+                        S.write_item(tx, acct, region, target, parts, old, item, old_size=old_size, new_size=size,
+                                     deltas=deltas, replicated=True)
+                    source["next"] = list(key)
+                    n += 1
+                S.apply_deltas(tx, deltas)
+            record = dict(record)
+            if n == CHUNK:
+                record["_CopyFrom"] = source
+            else:
+                del record["_CopyFrom"]
+            self.tables.put(tx, acct, region, record)
+        if n == CHUNK:
+            self.schedule(0, self.copy_replica, acct, region, name)
+        else:
+            self.transition(acct, region, name)
 
     def drop_index(self, acct: str, region: str, name: str, index_name: str) -> None:
         store = self.app.store

@@ -162,7 +162,7 @@ def replica_updates(ctx: RequestContext, tx, tables: S.Tables, record: dict, sch
         for a in actions:
             if a["RegionName"] not in done:
                 done.add(a["RegionName"])
-                _create(ctx, tx, tables, record, schema, a, new_group, now)
+                _create(ctx, tx, record, schema, a, new_group, now)
         return regions
     missing = [r for r in regions if r not in group]
     if missing:
@@ -207,21 +207,20 @@ def _regroup(tables: S.Tables, tx, acct: str, name: str, members: list, group: l
             tables.put(tx, acct, r, other)
 
 
-def _create(ctx: RequestContext, tx, tables: S.Tables, src: dict, schema: M.Schema, action: dict, group: list,
-            now: float) -> None:
+def _create(ctx: RequestContext, tx, src: dict, schema: M.Schema, action: dict, group: list, now: float) -> None:
     """The replica table in ``action["RegionName"]``: the source's key schema,
     attribute definitions, indexes, billing, TTL and stream view type with the
-    action's overrides, CREATING, with the source's items copied (synchronously,
-    in this transaction; the copies leave no stream records)."""
+    action's overrides, CREATING until the source's items are copied into it
+    (background.State.copy_replica); it is in the group at once, so the writes
+    made meanwhile reach it too."""
     region = action["RegionName"]
     acct = ctx.account
     record = _replica_record(src, region, action, acct, now)
     S.set_group(record, group)
+    record["_CopyFrom"] = {"region": ctx.region, "tid": schema.id, "next": None}
     T.add_table(in_region(ctx, region), tx, record)
     if (record.get("TimeToLive") or {}).get("TimeToLiveStatus") == "ENABLED":
         B.ttl_table(tx, acct, region, record["TableName"], True)
-    target = dataclasses.replace(tables.get(tx, acct, region, record["TableName"])[1], stream=None, replicas=None)
-    S.copy_items(tx, acct, S.items_prefix(acct, ctx.region, schema.id), region, target)
 
 
 def _replica_record(src: dict, region: str, action: dict, acct: str, now: float) -> dict:

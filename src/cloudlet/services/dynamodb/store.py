@@ -704,15 +704,3 @@ def leave_group(tables: Tables, tx, acct: str, region: str, name: str, group: li
         set_group(record, rest)
         tables.put(tx, acct, r, record)
 
-
-def copy_items(tx, acct: str, prefix: tuple, region: str, schema: Schema) -> None:
-    """Write every item under ``prefix`` (a table's or a backup's items) into the table
-    ``schema`` of ``region``, which has none yet, with its index entries, item
-    collections and counters (RestoreTableFromBackup, a new global table replica)."""
-    deltas = Deltas()
-    n = len(prefix)
-    for key, raw in tx.range(prefix=prefix):
-        item, size = load_item(raw)
-        write_item(tx, acct, region, schema, tuple(key[n + 1:]), None, item, old_size=0, new_size=size,
-                   deltas=deltas, replicated=True)
-    apply_deltas(tx, deltas)
