@@ -14,7 +14,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import ServerProcess, make_client
+from tests.conftest import make_client
 from tests.services.dynamodb.conftest import error_of
 
 EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
@@ -552,6 +552,20 @@ def test_replicas_survive_kill_and_restart(durable_server):
         assert [i["pk"]["S"] for i in scan_all(ddb, name)] == ["before", "west"]
     east.delete_item(TableName=name, Key=key("before"))
     assert [i["pk"]["S"] for i in scan_all(west, name)] == ["west"]
+
+    # killed while a new replica's items are being copied: the copy resumes
+    for start in range(0, 1500, 25):
+        east.batch_write_item(RequestItems={name: [{"PutRequest": {"Item": key(f"i{i:04d}")}}
+                                                   for i in range(start, start + 25)]})
+    east.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": EU}}])
+    durable_server.kill()
+    durable_server.start()
+    eu = make_client("dynamodb", durable_server.url, EU)
+    t = wait_settled(eu, name)
+    assert sorted(r["RegionName"] for r in t["Replicas"]) == [EAST, WEST]
+    assert t["ItemCount"] == 1501
+    east = make_client("dynamodb", durable_server.url, EAST)
+    assert wait_settled(east, name)["ItemCount"] == 1501
 
 
 def test_concurrent_writers_in_two_regions_leave_equal_replicas(global_table, regions, server):

@@ -164,6 +164,8 @@ class State:
                 again = ("gc", record["TableId"])
             elif status == "CREATING" and record.get("_CopyFrom") is not None:
                 again = ("copy",)  # a new global table replica: its items first (copy_replica)
+            elif status == "UPDATING" and self._copying_from(tx, acct, region, name, record):
+                pass  # UPDATING until the new replica has its items (copy_replica ends it)
             else:
                 gsis = [dict(ix) for ix in record.get("GlobalSecondaryIndexes") or ()]
                 busy = False
@@ -291,6 +293,15 @@ class State:
             self.schedule(0, self.copy_replica, acct, region, name)
         else:
             self.transition(acct, region, name)
+            self.transition(acct, source["region"], name)
+
+    def _copying_from(self, tx, acct: str, region: str, name: str, record: dict) -> bool:
+        """Whether a new replica of this global table is still copying its items from it."""
+        for r in S.group_of(record):
+            got = self.tables.get(tx, acct, r, name) if r != region else None
+            if got is not None and (got[0].get("_CopyFrom") or {}).get("tid") == record["TableId"]:
+                return True
+        return False
 
     def drop_index(self, acct: str, region: str, name: str, index_name: str) -> None:
         store = self.app.store

@@ -233,7 +233,8 @@ def _propagate(ctx: RequestContext, tx, st: B.State, record: dict, req: dict, no
         read = R.read_override(other)
         if read and mine.get("ProvisionedThroughput"):
             mine["ProvisionedThroughput"] = {**mine["ProvisionedThroughput"], "ReadCapacityUnits": read}
-        if _apply_update(R.in_region(ctx, region), tx, other, got[1], mine, now) == "status":
+        if _apply_update(R.in_region(ctx, region), tx, other, got[1], mine, now) == "status" \
+                and other["TableStatus"] != "CREATING":  # a new replica stays CREATING until it has its items
             other["TableStatus"] = "UPDATING"
             tx.put(B.pending_key(ctx.account, region, record["TableName"]), b"")
             updating.append(region)
