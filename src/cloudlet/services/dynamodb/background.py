@@ -258,8 +258,8 @@ class State:
         equal is left alone; the copies leave no stream records."""
         with self.app.store.transaction() as tx:
             got = self.tables.get(tx, acct, region, name)
-            if got is None or got[0].get("_CopyFrom") is None:
-                return
+            if got is None or got[0].get("_CopyFrom") is None or got[0]["TableStatus"] != "CREATING":
+                return  # gone, done, or deleted before it was made
             record, schema = got
             source = dict(record["_CopyFrom"])
             src = self.tables.get(tx, acct, source["region"], name)
@@ -299,7 +299,8 @@ class State:
         """Whether a new replica of this global table is still copying its items from it."""
         for r in S.group_of(record):
             got = self.tables.get(tx, acct, r, name) if r != region else None
-            if got is not None and (got[0].get("_CopyFrom") or {}).get("tid") == record["TableId"]:
+            if got is not None and got[0]["TableStatus"] == "CREATING" \
+                    and (got[0].get("_CopyFrom") or {}).get("tid") == record["TableId"]:
                 return True
         return False
 
