@@ -333,6 +333,33 @@ def test_gsi_changes_reach_every_replica(global_table, regions):
         time.sleep(0.05)
 
 
+def test_capacity_and_sse_changes_reach_every_replica(global_table, regions):
+    east, west = regions[EAST], regions[WEST]
+    name = global_table(replicas=(), BillingMode="PROVISIONED",
+                        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    add_replica(east, name, WEST, ProvisionedThroughputOverride={"ReadCapacityUnits": 7})
+    assert east.describe_table(TableName=name)["Table"]["Replicas"][0]["ProvisionedThroughputOverride"] == {
+        "ReadCapacityUnits": 7}
+
+    def units(ddb):
+        pt = wait_settled(ddb, name)["ProvisionedThroughput"]
+        return pt["ReadCapacityUnits"], pt["WriteCapacityUnits"]
+
+    assert (units(east), units(west)) == ((5, 5), (7, 5))
+    east.update_table(TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 10, "WriteCapacityUnits": 10})
+    assert (units(east), units(west)) == ((10, 10), (7, 10))
+    # read units alone: the replica with its own read capacity keeps it
+    east.update_table(TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 12, "WriteCapacityUnits": 10})
+    assert (units(east), units(west)) == ((12, 10), (7, 10))
+    west.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
+    for ddb in (east, west):
+        assert wait_settled(ddb, name)["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    east.update_table(TableName=name, SSESpecification={"Enabled": True, "SSEType": "KMS"})
+    for region in (EAST, WEST):
+        sse = wait_settled(regions[region], name)["SSEDescription"]
+        assert sse["Status"] == "ENABLED" and sse["KMSMasterKeyArn"].startswith(f"arn:aws:kms:{region}:")
+
+
 def test_tags_pitr_and_deletion_protection_stay_per_replica(global_table, regions, server):
     east, west = regions[EAST], regions[WEST]
     name = global_table()

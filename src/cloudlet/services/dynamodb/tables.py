@@ -233,6 +233,12 @@ def _propagate(ctx: RequestContext, tx, st: B.State, record: dict, req: dict, no
         read = R.read_override(other)
         if read and mine.get("ProvisionedThroughput"):
             mine["ProvisionedThroughput"] = {**mine["ProvisionedThroughput"], "ReadCapacityUnits": read}
+            current = other.get("ProvisionedThroughput") or {}
+            if all(current.get(k) == v for k, v in mine["ProvisionedThroughput"].items()) \
+                    and mine.get("BillingMode") in (None, other.get("BillingMode", "PROVISIONED")):
+                del mine["ProvisionedThroughput"]  # only the read units changed, and this replica has its own
+                if not set(mine) - {"AttributeDefinitions", "BillingMode"}:
+                    continue
         if _apply_update(R.in_region(ctx, region), tx, other, got[1], mine, now) == "status" \
                 and other["TableStatus"] != "CREATING":  # a new replica stays CREATING until it has its items
             other["TableStatus"] = "UPDATING"
