@@ -28,12 +28,12 @@ import uuid
 
 import botocore.session
 
+from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb import background as B
 from cloudlet.services.dynamodb import schema as M
 from cloudlet.services.dynamodb import store as S
 from cloudlet.services.dynamodb import tables as T  # (tables imports this module: used at call time only)
-from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.dynamodb.errors import invalid, validation
 from cloudlet.services.dynamodb.service import service
 
