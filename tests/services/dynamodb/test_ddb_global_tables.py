@@ -280,7 +280,7 @@ def test_ttl_setting_is_shared_and_expiry_reaches_every_replica(global_table, re
             "TimeToLiveStatus": "ENABLED", "AttributeName": "exp"}
     now = int(time.time())
     east.put_item(TableName=name, Item={**key("soon"), "exp": {"N": str(now + 600)}})
-    west.put_item(TableName=name, Item={**key("later"), "exp": {"N": str(now + 100000)}})
+    west.put_item(TableName=name, Item={**key("later"), "exp": {"N": str(now + 10 ** 8)}})
     server.advance_clock(1200)
     deadline = time.time() + 5
     while "Item" in east.get_item(TableName=name, Key=key("soon")) \
