@@ -242,36 +242,52 @@ def restore_table_from_backup(ctx: RequestContext, req: dict) -> dict:
     st = state(ctx)
     with ctx.store.transaction() as tx:
         backup = _load(ctx, tx, req["BackupArn"])
-        existing = st.tables.get(tx, acct, region, name)
-        if existing is not None:
-            status = existing[0]["TableStatus"]
-            if status in ("CREATING", "DELETING"):
-                # "A target table with the specified name is either being created or deleted."
-                raise table_in_use(name, status)
-            raise ServiceError("TableAlreadyExistsException", f"Table already exists: {name}")
-        record = _restored_record(ctx, backup, req, name, now)
-        add_table(ctx, tx, record)
-        # every item, with its index entries, item collections and the counters
-        schema = M.compile_schema(record)
-        deltas = S.Deltas()
-        n = len(S.items_prefix(acct, region, backup["DataId"]))
-        for key, raw in tx.range(prefix=S.items_prefix(acct, region, backup["DataId"])):
-            item, size = S.load_item(raw)
-            S.write_item(tx, acct, region, schema, tuple(key[n + 1:]), None, item, old_size=0, new_size=size,
-                         deltas=deltas)
-        S.apply_deltas(tx, deltas)
-        desc = M.describe(record, None)
+        check_target(ctx, tx, name)
+        prefix = S.items_prefix(acct, region, backup["DataId"])
+        n = len(prefix)
+        items = ((tuple(key[n + 1:]), *S.load_item(raw)) for key, raw in tx.range(prefix=prefix))
+        summary = {"SourceBackupArn": backup["Details"]["BackupArn"], "SourceTableArn": backup["Source"]["TableArn"],
+                   "RestoreDateTime": backup["Details"]["BackupCreationDateTime"]}
+        desc = restore_table(ctx, tx, backup["Source"], req, name, now, summary, items)
     st.schedule(0, st.transition, acct, region, name)
     return {"TableDescription": desc}
 
 
-def _restored_record(ctx: RequestContext, backup: dict, req: dict, name: str, now: float) -> dict:
-    """The new table's record: the backup's schema and indexes with the request's
+def check_target(ctx: RequestContext, tx, name: str) -> None:
+    """A restore's target table must not exist."""
+    existing = state(ctx).tables.get(tx, ctx.account, ctx.region, name)
+    if existing is not None:
+        status = existing[0]["TableStatus"]
+        if status in ("CREATING", "DELETING"):
+            # "A target table with the specified name is either being created or deleted."
+            raise table_in_use(name, status)
+        raise ServiceError("TableAlreadyExistsException", f"Table already exists: {name}")
+
+
+def restore_table(ctx: RequestContext, tx, src: dict, req: dict, name: str, now: float, summary: dict,
+                  items) -> dict:
+    """Create table ``name`` like the table record ``src`` with the request's overrides,
+    holding ``items`` ((key parts, item, size) each) with their index entries, item
+    collections and counters; CREATING until the caller schedules its transition.
+    Returns its description."""
+    record = _restored_record(ctx, src, req, name, now)
+    record["RestoreSummary"] = {**summary, "RestoreInProgress": True}
+    add_table(ctx, tx, record)
+    schema = M.compile_schema(record)
+    deltas = S.Deltas()
+    for parts, item, size in items:
+        S.write_item(tx, ctx.account, ctx.region, schema, parts, None, item, old_size=0, new_size=size,
+                     deltas=deltas)
+    S.apply_deltas(tx, deltas)
+    return M.describe(record, None)
+
+
+def _restored_record(ctx: RequestContext, src: dict, req: dict, name: str, now: float) -> dict:
+    """The new table's record: the source's schema and indexes with the request's
     overrides, checked as CreateTable checks them. Tags, stream, TTL, resource
     policy, deletion protection and PITR are not restored (the API reference:
     "You must manually set up the following on the restored table: ... Tags,
     Stream settings, Time to Live (TTL) settings")."""
-    src = backup["Source"]
     billing = req.get("BillingModeOverride") or src.get("BillingMode", "PROVISIONED")
     create: dict = {"KeySchema": src["KeySchema"], "BillingMode": billing}
     pt = req.get("ProvisionedThroughputOverride")
@@ -318,12 +334,6 @@ def _restored_record(ctx: RequestContext, backup: dict, req: dict, name: str, no
     if sse is None and src.get("SSEDescription"):
         record["SSEDescription"] = dict(src["SSEDescription"])
     record["_BillingModeGiven"] = bool(src.get("_BillingModeGiven")) or "BillingModeOverride" in req
-    record["RestoreSummary"] = {
-        "SourceBackupArn": backup["Details"]["BackupArn"],
-        "SourceTableArn": src["TableArn"],
-        "RestoreDateTime": backup["Details"]["BackupCreationDateTime"],
-        "RestoreInProgress": True,
-    }
     return record
 
 

@@ -148,6 +148,9 @@ class Schema:
     # where writes are copied to: a store.ReplicaSink while the table is a global table
     # replica with other replicas (set by store.Tables), else None
     replicas: object | None = None
+    # where writes append their old images for point-in-time recovery: a history.Sink
+    # while it is enabled (set by store.Tables), else None
+    history: object | None = None
 
     @property
     def key_names(self) -> tuple[str, ...]:

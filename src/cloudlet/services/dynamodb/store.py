@@ -41,7 +41,7 @@ from random import getrandbits
 import orjson
 
 from cloudlet.storage import codec, keys as keycodec
-from cloudlet.services.dynamodb import values as V
+from cloudlet.services.dynamodb import history, values as V
 from cloudlet.services.dynamodb.errors import ItemCollectionSizeLimitExceeded
 from cloudlet.services.dynamodb.schema import Index, Schema, compile_schema
 
@@ -189,6 +189,9 @@ class Tables:
         group = record.get("_Replicas")
         if group:
             schema.replicas = ReplicaSink(self, acct, name, tuple(r for r in group if r != region))
+        pitr = record.get("_Pitr")
+        if self.clock is not None and pitr and pitr["enabled"]:
+            schema.history = history.Sink(acct, region, schema.id, pitr["days"], self.clock)
         self._cache[key] = (raw, record, schema)
         return record, schema
 
@@ -352,6 +355,8 @@ def write_item(tx, acct: str, region: str, schema: Schema, parts: tuple,
         _write_index(tx, acct, region, schema, index, parts, old, new, old_size, new_size, e[2])
     if schema.ttl_attribute:
         _write_ttl(tx, acct, region, schema, parts, old, new)
+    if schema.history is not None and old != new:
+        schema.history.append(tx, parts, old)
     if schema.stream is not None:
         schema.stream.append(tx, region, schema, old, new, old_size, new_size, identity)
     if schema.replicas is not None and not replicated:
