@@ -1,11 +1,14 @@
-"""DynamoDB: tables, items, queries, indexes, batches, transactions, PartiQL, TTL, tags, PITR
-settings, on-demand backups.
+"""DynamoDB: tables, items, queries, indexes, batches, transactions, PartiQL, TTL, tags,
+point-in-time recovery, on-demand backups, global tables, stream records (the
+DynamoDB Streams API is the dynamodbstreams service), Kinesis streaming
+destinations, contributor insights settings.
 
-Handlers are split by family (tables, items, reads, batch, transactions, partiql, ttl,
-tags_policies, continuous_backups, backups); pure domain logic lives in
-values/schema/capacity, persistence in store, after-the-request work (status
-transitions, backfills, TTL) in background. Importing this package registers
-every handler on ``service``.
+Handlers are split by family (tables, replicas, items, reads, batch, transactions,
+partiql, ttl, tags_policies, continuous_backups, backups, kinesis_destinations,
+contributor_insights); pure domain logic lives in values/schema/capacity,
+persistence in store (with the change history of ``history``), after-the-request
+work (status transitions, backfills, TTL) in background. Importing this package
+registers every handler on ``service``.
 """
 
 from cloudlet.services.dynamodb.service import service
@@ -16,6 +19,7 @@ from cloudlet.services.dynamodb import (  # noqa: F401  (importing registers the
     batch,
     continuous_backups,
     contributor_insights,
+    kinesis_destinations,
     items,
     partiql,
     reads,

@@ -151,6 +151,9 @@ class Schema:
     # where writes append their old images for point-in-time recovery: a history.Sink
     # while it is enabled (set by store.Tables), else None
     history: object | None = None
+    # where writes put their records for Kinesis streaming destinations: a
+    # kinesis_destinations.KinesisSink while one is active (set by store.Tables), else None
+    kinesis: object | None = None
 
     @property
     def key_names(self) -> tuple[str, ...]:

@@ -162,9 +162,10 @@ class Tables:
     With the server's ``clock``, the schema of a table whose stream is enabled
     carries the ``StreamSink`` its writes append to."""
 
-    def __init__(self, clock=None) -> None:
+    def __init__(self, clock=None, app=None) -> None:
         self._cache: dict[bytes, tuple[bytes, dict, Schema]] = {}  # by packed table key
         self.clock = clock
+        self.app = app  # for the Kinesis streaming destinations (the app's Kinesis)
 
     def clear(self) -> None:
         self._cache.clear()
@@ -192,6 +193,10 @@ class Tables:
         pitr = record.get("_Pitr")
         if self.clock is not None and pitr and pitr["enabled"]:
             schema.history = history.Sink(acct, region, schema.id, pitr["days"], self.clock)
+        if self.app is not None and record.get("_KinesisDestinations"):
+            from cloudlet.services.dynamodb.kinesis_destinations import sink_for
+
+            schema.kinesis = sink_for(self.app, record)
         self._cache[key] = (raw, record, schema)
         return record, schema
 
@@ -359,6 +364,8 @@ def write_item(tx, acct: str, region: str, schema: Schema, parts: tuple,
         schema.history.append(tx, parts, old)
     if schema.stream is not None:
         schema.stream.append(tx, region, schema, old, new, old_size, new_size, identity)
+    if schema.kinesis is not None:
+        schema.kinesis.append(tx, region, schema, old, new, old_size, new_size, identity)
     if schema.replicas is not None and not replicated:
         schema.replicas.apply(tx, parts, new, new_size, deltas)
     if own:

@@ -13,6 +13,7 @@ from random import getrandbits
 from cloudlet.services.base import RequestContext
 from cloudlet.services.kinesis import errors, models, store
 from cloudlet.services.kinesis.common import Ref, load, parse_shard, require_data, rt, stream_ref
+from cloudlet.services.kinesis.runtime import Runtime, runtime
 from cloudlet.services.kinesis.service import service
 
 
@@ -46,12 +47,12 @@ def _check_size(data: bytes, partition_key: str, limit: int, path: str) -> None:
 class _Writer:
     """Appends records to a stream's open shards inside one transaction."""
 
-    def __init__(self, ctx: RequestContext, tx, ref: Ref, stream: dict, now: float):
-        self.ctx, self.tx, self.ref, self.stream, self.now = ctx, tx, ref, stream, now
+    def __init__(self, runtime: Runtime, tx, ref: Ref, stream: dict, now: float):
+        self.tx, self.ref, self.stream, self.now = tx, ref, stream, now
         self.router = models.Router(stream)
         self.last: dict[int, int] = {}
         self.flags = store.ENCRYPTED if stream["encryption"] == "KMS" else 0
-        self.runtime = rt(ctx)
+        self.runtime = runtime
         self.touched: set[int] = set()
         # AUTO (on-demand streams): records go evenly over the open shards, partition keys and
         # explicit hash keys ignored -- a random point of the hash space (the open shards split it)
@@ -88,6 +89,22 @@ class _Writer:
             self.runtime.notify((self.ref.account, self.ref.region, self.stream["id"], index))
 
 
+def put_on_behalf(app, tx, account: str, region: str, name: str, entries: list[tuple[str, bytes]],
+                  now: float) -> bool:
+    """Append ``entries`` ((partition key, data) each) to stream ``name`` as another
+    service does (DynamoDB's Kinesis streaming destination): in the caller's store
+    transaction, routed and numbered as PutRecords does, no throughput limits.
+    False when the stream does not exist or takes no records now."""
+    stream = store.get_stream(tx, account, region, name, now)
+    if stream is None or stream["status"] not in ("ACTIVE", "UPDATING"):
+        return False
+    writer = _Writer(runtime(app), tx, Ref(account, region, name), stream, now)
+    for partition_key, data in entries:
+        writer.append(writer.shard_for(partition_key, None), partition_key, data)
+    writer.notify()
+    return True
+
+
 def _ordering(value: str | None, ref: Ref, now: float) -> int | None:
     """SequenceNumberForOrdering: the new record's number will be greater than it."""
     if value is None:
@@ -110,7 +127,7 @@ def put_record(ctx: RequestContext, req: dict) -> dict:
         stream = load(tx, ctx, ref)
         require_data(stream, ref)
         _check_size(data, partition_key, stream["max_record_kib"] * 1024, "data")
-        writer = _Writer(ctx, tx, ref, stream, now)
+        writer = _Writer(rt(ctx), tx, ref, stream, now)
         shard = writer.shard_for(partition_key, req.get("ExplicitHashKey"))
         if req.get("DryRun"):
             raise errors.dry_run()
@@ -142,7 +159,7 @@ def put_records(ctx: RequestContext, req: dict) -> dict:
         if total > request_limit:
             # (observed) "Records size exceeds 5 MB limit"
             raise errors.InvalidArgument(f"Records size exceeds {request_limit // (1024 * 1024)} MB limit")
-        writer = _Writer(ctx, tx, ref, stream, now)
+        writer = _Writer(rt(ctx), tx, ref, stream, now)
         routed = [writer.shard_for(e["PartitionKey"], e.get("ExplicitHashKey")) for e in entries]
         if req.get("DryRun"):
             raise errors.dry_run()
