@@ -124,6 +124,12 @@ def test_ttl_deletions_carry_the_service_identity(ddb, kinesis, make_table, serv
         ("INSERT", None), ("REMOVE", {"type": "Service", "principalId": "dynamodb.amazonaws.com"})]
 
 
+def _code(call, **kw) -> str:
+    with pytest.raises(ClientError) as e:
+        call(**kw)
+    return error_of(e)[0]
+
+
 def test_refusals_change_nothing(ddb, ddb_raw, kinesis, make_table):
     arn = _stream(kinesis, shards=1)
     name = make_table()
@@ -131,42 +137,28 @@ def test_refusals_change_nothing(ddb, ddb_raw, kinesis, make_table):
     with pytest.raises(ClientError) as e:
         ddb.enable_kinesis_streaming_destination(TableName=missing, StreamArn=arn)
     assert error_of(e) == ("ResourceNotFoundException", f"Requested resource not found: Table: {missing} not found")
-    with pytest.raises(ClientError) as e:
-        ddb.describe_kinesis_streaming_destination(TableName=missing)
-    assert error_of(e)[0] == "ResourceNotFoundException"
+    assert _code(ddb.describe_kinesis_streaming_destination, TableName=missing) == "ResourceNotFoundException"
+    enable = ddb.enable_kinesis_streaming_destination
     ghost = arn.rsplit("/", 1)[0] + "/ghost-stream"
-    with pytest.raises(ClientError) as e:
-        ddb.enable_kinesis_streaming_destination(TableName=name, StreamArn=ghost)
-    assert error_of(e)[0] == "ResourceNotFoundException"
-    with pytest.raises(ClientError) as e:
-        ddb.enable_kinesis_streaming_destination(TableName=name, StreamArn="arn:aws:sqs:us-east-1:000000000000:q" + "x" * 20)
-    assert error_of(e)[0] == "ValidationException"
-    with pytest.raises(ClientError) as e:
-        ddb_raw.enable_kinesis_streaming_destination(TableName=name, StreamArn="short")
-    assert error_of(e)[0] == "ValidationException"  # the model's 37-character minimum
-    with pytest.raises(ClientError) as e:
-        ddb.disable_kinesis_streaming_destination(TableName=name, StreamArn=arn)
-    assert error_of(e)[0] == "ValidationException"
-    with pytest.raises(ClientError) as e:
-        ddb.update_kinesis_streaming_destination(
-            TableName=name, StreamArn=arn,
-            UpdateKinesisStreamingConfiguration={"ApproximateCreationDateTimePrecision": "MICROSECOND"})
-    assert error_of(e)[0] == "ValidationException"
+    assert _code(enable, TableName=name, StreamArn=ghost) == "ResourceNotFoundException"
+    not_kinesis = "arn:aws:sqs:us-east-1:000000000000:q" + "x" * 20
+    assert _code(enable, TableName=name, StreamArn=not_kinesis) == "ValidationException"
+    # the model's 37-character minimum
+    assert _code(ddb_raw.enable_kinesis_streaming_destination, TableName=name, StreamArn="short") == "ValidationException"
+    assert _code(ddb.disable_kinesis_streaming_destination, TableName=name, StreamArn=arn) == "ValidationException"
+    micro = {"ApproximateCreationDateTimePrecision": "MICROSECOND"}
+    update = ddb.update_kinesis_streaming_destination
+    assert _code(update, TableName=name, StreamArn=arn, UpdateKinesisStreamingConfiguration=micro) == \
+        "ValidationException"
     assert ddb.describe_kinesis_streaming_destination(TableName=name)["KinesisDataStreamDestinations"] == []
 
-    ddb.enable_kinesis_streaming_destination(TableName=name, StreamArn=arn)
-    with pytest.raises(ClientError) as e:
-        ddb.enable_kinesis_streaming_destination(TableName=name, StreamArn=arn)
-    assert error_of(e)[0] == "ResourceInUseException"
-    with pytest.raises(ClientError) as e:
-        ddb.update_kinesis_streaming_destination(
-            TableName=name, StreamArn=arn,
-            UpdateKinesisStreamingConfiguration={"ApproximateCreationDateTimePrecision": "MILLISECOND"})
-    assert error_of(e)[0] == "ValidationException"
-    with pytest.raises(ClientError) as e:
-        ddb_raw.update_kinesis_streaming_destination(
-            TableName=name, StreamArn=arn,
-            UpdateKinesisStreamingConfiguration={"ApproximateCreationDateTimePrecision": "NANOSECOND"})
-    assert error_of(e)[0] == "ValidationException"
+    enable(TableName=name, StreamArn=arn)
+    assert _code(enable, TableName=name, StreamArn=arn) == "ResourceInUseException"
+    same = {"ApproximateCreationDateTimePrecision": "MILLISECOND"}
+    assert _code(update, TableName=name, StreamArn=arn, UpdateKinesisStreamingConfiguration=same) == \
+        "ValidationException"
+    bad = {"ApproximateCreationDateTimePrecision": "NANOSECOND"}
+    assert _code(ddb_raw.update_kinesis_streaming_destination, TableName=name, StreamArn=arn,
+                 UpdateKinesisStreamingConfiguration=bad) == "ValidationException"
     assert ddb.describe_kinesis_streaming_destination(TableName=name)["KinesisDataStreamDestinations"] == [
         {"StreamArn": arn, "DestinationStatus": "ACTIVE", "ApproximateCreationDateTimePrecision": "MILLISECOND"}]

@@ -35,7 +35,7 @@ from cloudlet.services.dynamodb import schema as M
 from cloudlet.services.dynamodb import store as S
 from cloudlet.services.dynamodb.errors import invalid, table_not_found_exception
 from cloudlet.services.dynamodb.service import service
-from cloudlet.services.dynamodb.tables import add_table, name_of, state
+from cloudlet.services.dynamodb.tables import add_table, load_table, name_of, state
 
 
 def backup_key(acct: str, region: str, backup_id: str) -> tuple:
@@ -143,10 +143,7 @@ def create_backup(ctx: RequestContext, req: dict) -> dict:
     now = int(ctx.clock.now() * 1000) / 1000
     acct, region = ctx.account, ctx.region
     with ctx.store.transaction() as tx:
-        got = state(ctx).tables.get(tx, acct, region, name)
-        if got is None:
-            raise table_not_found_exception(name)
-        source, schema = got
+        source, schema = load_table(ctx, tx, name, table_not_found_exception)
         if source["TableStatus"] != "ACTIVE":
             raise table_in_use(name, source["TableStatus"])
         stats = S.get_stats(tx, acct, region, schema.id)

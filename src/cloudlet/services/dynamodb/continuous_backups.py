@@ -13,7 +13,7 @@ from cloudlet.services.dynamodb import store as S
 from cloudlet.services.dynamodb.backups import check_target, restore_table
 from cloudlet.services.dynamodb.errors import table_not_found_exception
 from cloudlet.services.dynamodb.service import service
-from cloudlet.services.dynamodb.tables import name_of, state
+from cloudlet.services.dynamodb.tables import load_table, name_of, state
 
 DEFAULT_RECOVERY_DAYS = 35  # "If no value is provided, the value will default to 35"
 # "LatestRestorableDateTime is typically 5 minutes before the current time"
@@ -21,11 +21,7 @@ LATEST_RESTORABLE_LAG = 5 * 60
 
 
 def _table(ctx: RequestContext, tx, table_name: str) -> dict:
-    name = name_of(ctx, table_name)
-    got = state(ctx).tables.get(tx, ctx.account, ctx.region, name)
-    if got is None:
-        raise table_not_found_exception(name)
-    return got[0]
+    return load_table(ctx, tx, name_of(ctx, table_name), table_not_found_exception)[0]
 
 
 def _window(pitr: dict, now: float) -> tuple[float, float]:
@@ -99,10 +95,7 @@ def restore_table_to_point_in_time(ctx: RequestContext, req: dict) -> dict:
     now = ctx.clock.now()
     acct, region = ctx.account, ctx.region
     with ctx.store.transaction() as tx:
-        got = state(ctx).tables.get(tx, acct, region, source_name)
-        if got is None:
-            raise table_not_found_exception(source_name)
-        src, schema = got
+        src, schema = load_table(ctx, tx, source_name, table_not_found_exception)
         pitr = src.get("_Pitr")
         if not pitr or not pitr["enabled"]:
             # Not seen from AWS: the exception's documentation ("Point in time recovery

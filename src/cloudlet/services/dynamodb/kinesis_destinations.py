@@ -124,6 +124,19 @@ def _save(ctx: RequestContext, tx, record: dict, destinations: list[dict]) -> No
     state(ctx).tables.put(tx, ctx.account, ctx.region, dict(record, _KinesisDestinations=destinations))
 
 
+def _precision(req: dict, member: str) -> str | None:
+    return (req.get(member) or {}).get("ApproximateCreationDateTimePrecision")
+
+
+def _streaming(record: dict, name: str, arn: str) -> dict:
+    """The destination ``arn`` of a table that streams to it, or a ValidationException."""
+    current = _destination(record, arn)
+    if current is None or current["Status"] not in _STREAMING:
+        # Not seen from AWS.
+        raise validation(f"Table {name} is not streaming to {arn}")
+    return current
+
+
 def _answer(name: str, arn: str, status: str, config_member: str, precision: str | None) -> dict:
     out = {"TableName": name, "StreamArn": arn, "DestinationStatus": status}
     if precision is not None:
@@ -135,7 +148,7 @@ def _answer(name: str, arn: str, status: str, config_member: str, precision: str
 def enable(ctx: RequestContext, req: dict) -> dict:
     name = name_of(ctx, req["TableName"])
     arn = req["StreamArn"]
-    given = (req.get("EnableKinesisStreamingConfiguration") or {}).get("ApproximateCreationDateTimePrecision")
+    given = _precision(req, "EnableKinesisStreamingConfiguration")
     with ctx.store.transaction() as tx:
         record, _ = load_table(ctx, tx, name)
         if record["TableStatus"] != "ACTIVE":
@@ -160,28 +173,22 @@ def disable(ctx: RequestContext, req: dict) -> dict:
     arn = req["StreamArn"]
     with ctx.store.transaction() as tx:
         record, _ = load_table(ctx, tx, name)
-        current = _destination(record, arn)
-        if current is None or current["Status"] not in _STREAMING:
-            # Not seen from AWS.
-            raise validation(f"Table {name} is not streaming to {arn}")
+        _streaming(record, name, arn)
         destinations = [dict(d, Status="DISABLED") if d["StreamArn"] == arn else d
                         for d in record["_KinesisDestinations"]]
         _save(ctx, tx, record, destinations)
-    given = (req.get("EnableKinesisStreamingConfiguration") or {}).get("ApproximateCreationDateTimePrecision")
-    return _answer(name, arn, "DISABLING", "EnableKinesisStreamingConfiguration", given)
+    return _answer(name, arn, "DISABLING", "EnableKinesisStreamingConfiguration",
+                   _precision(req, "EnableKinesisStreamingConfiguration"))
 
 
 @service.operation("UpdateKinesisStreamingDestination")
 def update(ctx: RequestContext, req: dict) -> dict:
     name = name_of(ctx, req["TableName"])
     arn = req["StreamArn"]
-    given = (req.get("UpdateKinesisStreamingConfiguration") or {}).get("ApproximateCreationDateTimePrecision")
+    given = _precision(req, "UpdateKinesisStreamingConfiguration")
     with ctx.store.transaction() as tx:
         record, _ = load_table(ctx, tx, name)
-        current = _destination(record, arn)
-        if current is None or current["Status"] not in _STREAMING:
-            # Not seen from AWS.
-            raise validation(f"Table {name} is not streaming to {arn}")
+        current = _streaming(record, name, arn)
         if given is None or given == current["Precision"]:
             # Not seen from AWS.
             raise validation("The update configuration must change ApproximateCreationDateTimePrecision")

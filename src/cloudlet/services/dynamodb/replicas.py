@@ -26,8 +26,6 @@ import dataclasses
 import functools
 import uuid
 
-import botocore.session
-
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb import background as B
@@ -67,8 +65,15 @@ def _not_members(regions: list) -> Exception:
 
 @functools.cache
 def supported_regions() -> tuple:
-    """The regions of the aws partition that have DynamoDB (botocore's endpoint data)."""
-    return tuple(botocore.session.get_session().get_available_regions("dynamodb"))
+    """The regions of the aws partition that have DynamoDB (botocore's endpoint data,
+    read on the first replica change: botocore.session would cost every server ~4 MB
+    of idle memory for it)."""
+    from botocore.loaders import create_loader
+
+    partition = next(p for p in create_loader().load_data("endpoints")["partitions"] if p["partition"] == "aws")
+    endpoints = partition["services"]["dynamodb"]["endpoints"]
+    return tuple(sorted(r for r, e in endpoints.items() if r in partition["regions"]
+                        and not (e.get("deprecated") or "fips" in r)))
 
 
 def _check_region(region: str) -> None:

@@ -31,11 +31,12 @@ def name_of(ctx: RequestContext, value: str, member: str = "tableName") -> str:
     return M.table_name_of(value, ctx.account, ctx.region, member)
 
 
-def load_table(ctx: RequestContext, tx, name: str) -> tuple[dict, M.Schema]:
-    """The table for a control-plane operation, or AWS's not-found error."""
+def load_table(ctx: RequestContext, tx, name: str, not_found=table_not_found) -> tuple[dict, M.Schema]:
+    """The table for a control-plane operation, or AWS's not-found error (the backup
+    operations' is ``errors.table_not_found_exception``)."""
     got = state(ctx).tables.get(tx, ctx.account, ctx.region, name)
     if got is None:
-        raise table_not_found(name)
+        raise not_found(name)
     return got
 
 
