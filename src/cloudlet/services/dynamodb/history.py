@@ -22,8 +22,21 @@ from cloudlet.storage import keys as keycodec
 
 TRIM_EVERY = 1000
 
-# packed history prefix -> the last seq this process gave an entry there
+# packed log prefix -> the last seq this process gave an entry there
 _LAST: dict[bytes, int] = {}
+
+
+def next_seq(tx, prefix: bytes, floor: int) -> int:
+    """The seq of a new entry of the log under the packed ``prefix`` (keys
+    ``prefix + int_elem(seq)``): at least ``floor``, above every seq given there. The
+    last one is kept in memory (read from the store once a process): a lookup, not a
+    range read, per entry. An entry rolled back leaves a gap, never a repeat."""
+    last = _LAST.get(prefix)
+    if last is None:
+        top = next(iter(tx.range(prefix=prefix, reverse=True, limit=1, packed_keys=True)), None)
+        last = keycodec.unpack(top[0][len(prefix):])[0] if top is not None else 0
+    seq = _LAST[prefix] = max(last + 1, floor)
+    return seq
 
 
 def history_prefix(acct: str, region: str, tid: str) -> tuple:
@@ -43,12 +56,7 @@ class Sink:
 
     def append(self, tx, parts: tuple, old: dict | None) -> None:
         now = self.clock.now()
-        last = _LAST.get(self.prefix)
-        if last is None:
-            top = next(iter(tx.range(prefix=self.prefix, reverse=True, limit=1, packed_keys=True)), None)
-            last = keycodec.unpack(top[0][len(self.prefix):])[0] if top is not None else 0
-        seq = max(last + 1, int(now * 1_000_000))
-        _LAST[self.prefix] = seq
+        seq = next_seq(tx, self.prefix, int(now * 1_000_000))
         tx.put(self.prefix + keycodec.int_elem(seq), codec.dumps((now, parts, old)))
         self.count += 1
         if self.count % TRIM_EVERY == 0:
@@ -64,9 +72,7 @@ def trim(tx, prefix: bytes, before: float) -> None:
 
 
 def drop(tx, acct: str, region: str, tid: str) -> None:
-    """Forget a table's history (recovery disabled)."""
-    prefix = keycodec.pack(history_prefix(acct, region, tid))
-    _LAST.pop(prefix, None)
+    """Forget a table's history (recovery disabled); its seqs go on rising."""
     tx.delete_range(prefix=history_prefix(acct, region, tid))
 
 

@@ -586,10 +586,7 @@ class StreamSink:
         if old is not None and self.old:
             body["OldImage"] = old
             size += old_size
-        seq = seq_at(now)
-        last = last_seq(tx, self.prefix)
-        if last is not None and last >= seq:
-            seq = last + 1
+        seq = history.next_seq(tx, self.prefix, seq_at(now))
         body["SequenceNumber"] = str(seq)
         body["SizeBytes"] = size
         body["StreamViewType"] = self.view
