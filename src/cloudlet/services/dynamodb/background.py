@@ -77,7 +77,7 @@ class State:
 
     def __init__(self, app) -> None:
         self.app = app
-        self.tables = S.Tables(app.clock, app)
+        self.tables = S.Tables(app)
         self.collection_limit = collection_limit_from(os.environ)  # read once, at start
         self.handles: set = set()
         self.ttl_task: asyncio.Task | None = None

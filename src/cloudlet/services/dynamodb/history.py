@@ -26,15 +26,23 @@ TRIM_EVERY = 1000
 _LAST: dict[bytes, int] = {}
 
 
+def last_seq(tx, prefix: bytes, below: int | None = None) -> int | None:
+    """The highest seq stored in the log under the packed ``prefix`` (keys
+    ``prefix + int_elem(seq)``; below ``below``), or None."""
+    end = None if below is None else prefix + keycodec.int_elem(below)
+    for key, _ in tx.range(end=end, prefix=prefix, reverse=True, limit=1, packed_keys=True):
+        return keycodec.unpack(key[len(prefix):])[0]
+    return None
+
+
 def next_seq(tx, prefix: bytes, floor: int) -> int:
-    """The seq of a new entry of the log under the packed ``prefix`` (keys
-    ``prefix + int_elem(seq)``): at least ``floor``, above every seq given there. The
-    last one is kept in memory (read from the store once a process): a lookup, not a
-    range read, per entry. An entry rolled back leaves a gap, never a repeat."""
+    """The seq of a new entry of the log under the packed ``prefix``: at least
+    ``floor``, above every seq given there. The last one is kept in memory (read
+    from the store once a process): a lookup, not a range read, per entry. An
+    entry rolled back leaves a gap, never a repeat."""
     last = _LAST.get(prefix)
     if last is None:
-        top = next(iter(tx.range(prefix=prefix, reverse=True, limit=1, packed_keys=True)), None)
-        last = keycodec.unpack(top[0][len(prefix):])[0] if top is not None else 0
+        last = last_seq(tx, prefix) or 0
     seq = _LAST[prefix] = max(last + 1, floor)
     return seq
 

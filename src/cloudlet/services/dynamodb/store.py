@@ -159,13 +159,15 @@ def loads(data: bytes):
 class Tables:
     """Table records, with a per-process cache of the compiled schema keyed by
     the record's bytes (so it is never stale: a changed record has new bytes).
-    With the server's ``clock``, the schema of a table whose stream is enabled
-    carries the ``StreamSink`` its writes append to."""
+    With the server's app, a table's schema carries the sinks its writes feed
+    (stream, PITR history, Kinesis destinations, replicas)."""
 
-    def __init__(self, clock=None, app=None) -> None:
+    def __init__(self, app=None) -> None:
         self._cache: dict[bytes, tuple[bytes, dict, Schema]] = {}  # by packed table key
-        self.clock = clock
-        self.app = app  # for the Kinesis streaming destinations (the app's Kinesis)
+        # the app's clock (streams, PITR) and the app itself (its Kinesis, for the
+        # Kinesis streaming destinations); without an app no stream, history or Kinesis sink
+        self.app = app
+        self.clock = app.clock if app is not None else None
 
     def clear(self) -> None:
         self._cache.clear()
@@ -550,12 +552,7 @@ def seq_at(t: float) -> int:
     return int(t * 1000) * SEQ_SCALE
 
 
-def last_seq(tx, prefix: bytes, below: int | None = None) -> int | None:
-    """The highest sequence number under the packed records ``prefix`` (below ``below``)."""
-    end = None if below is None else prefix + keycodec.int_elem(below)
-    for key, _ in tx.range(end=end, prefix=prefix, reverse=True, limit=1, packed_keys=True):
-        return keycodec.unpack(key[len(prefix):])[0]
-    return None
+last_seq = history.last_seq  # a stream's records are a log as the PITR history is
 
 
 class StreamSink:
