@@ -44,9 +44,12 @@ def _parse_stream_arn(arn: str) -> tuple[str, str, str] | None:
 class KinesisSink:
     """Where the writes of a table streaming to Kinesis put their records."""
 
-    __slots__ = ("app", "table", "targets")
+    __slots__ = ("app", "table", "targets", "put")
 
     def __init__(self, app, table: str, destinations: list[dict]) -> None:
+        from cloudlet.services.kinesis.records import put_on_behalf  # the Kinesis service, loaded by then
+
+        self.put = put_on_behalf
         self.app = app
         self.table = table
         self.targets = []  # (account, region, stream name, microsecond precision?)
@@ -57,8 +60,6 @@ class KinesisSink:
 
     def append(self, tx, region: str, schema, old: dict | None, new: dict | None, old_size: int, new_size: int,
                identity: dict | None) -> None:
-        from cloudlet.services.kinesis.records import put_on_behalf  # the Kinesis service, loaded by then
-
         if old == new:
             return
         now = self.app.clock.now()
@@ -86,7 +87,7 @@ class KinesisSink:
                              **body},
                 "eventSource": "aws:dynamodb",
             }
-            put_on_behalf(self.app, tx, account, stream_region, name, [(partition_key, orjson.dumps(record))], now)
+            self.put(self.app, tx, account, stream_region, name, [(partition_key, orjson.dumps(record))], now)
 
 
 def sink_for(app, record: dict) -> KinesisSink | None:
