@@ -214,3 +214,52 @@ def test_wrong_json_types_are_serialization_exceptions(server, service, target, 
     answer = json.loads(raw)
     assert status == 400 and answer["__type"].endswith("SerializationException"), answer
     assert answer["message"] == message
+
+
+def test_cors_preflight_allows_any_origin(server):
+    """A browser's preflight (the AWS SDK for JavaScript in a web page) is answered for every path."""
+    for path in ("/", "/000000000000/some-queue", "/_cloudlet/health"):
+        status, headers, body = call(server.url + path, method="OPTIONS", headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type,x-amz-date,x-amz-target,amz-sdk-request",
+        })
+        assert status == 200
+        assert headers["Access-Control-Allow-Origin"] == "*"
+        assert "POST" in headers["Access-Control-Allow-Methods"]
+        assert headers["Access-Control-Allow-Headers"] == \
+            "authorization,content-type,x-amz-date,x-amz-target,amz-sdk-request"
+        assert body == b""
+
+
+def test_cors_headers_on_answers_to_browsers(client_factory, unique_name):
+    name = unique_name()
+    ddb = client_factory("dynamodb")
+
+    def add_origin(request, **kwargs):
+        request.headers["Origin"] = "http://localhost:3000"
+
+    ddb.meta.events.register("before-send.dynamodb", add_origin)
+    seen = ddb.list_tables()["ResponseMetadata"]["HTTPHeaders"]
+    assert seen["access-control-allow-origin"] == "*"
+    assert "x-amzn-requestid" in seen["access-control-expose-headers"].lower()
+    with pytest.raises(ClientError) as e:  # errors too: the page must be able to read them
+        ddb.describe_table(TableName=name)
+    headers = e.value.response["ResponseMetadata"]["HTTPHeaders"]
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert headers["access-control-allow-origin"] == "*"
+    # Without an Origin (every SDK outside a browser) nothing is added.
+    plain = client_factory("dynamodb").list_tables()["ResponseMetadata"]["HTTPHeaders"]
+    assert "access-control-allow-origin" not in plain
+
+
+def test_cors_headers_on_long_polls(client_factory, unique_name):
+    sqs = client_factory("sqs")
+    url = sqs.create_queue(QueueName=unique_name())["QueueUrl"]
+
+    def add_origin(request, **kwargs):
+        request.headers["Origin"] = "http://localhost:3000"
+
+    sqs.meta.events.register("before-send.sqs", add_origin)
+    answer = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)
+    assert answer["ResponseMetadata"]["HTTPHeaders"]["access-control-allow-origin"] == "*"

@@ -44,6 +44,33 @@ class Operation:
     wrapper: str | None
 
 
+# CORS: browsers (the AWS SDK for JavaScript in a web page, admin UIs) may call cloudlet from any origin,
+# as DynamoDB Local allows by default. No credentials mode: SigV4 travels in headers, not cookies.
+_CORS_HEADERS = [
+    ("Access-Control-Allow-Origin", "*"),
+    # What the SDKs read from a response besides its body.
+    ("Access-Control-Expose-Headers", "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-query-error, x-amz-crc32, "
+                                      "x-amz-request-id, x-amz-id-2, Content-Length, Date"),
+]
+
+
+def _preflight(headers: dict[str, str]) -> Response:
+    return Response(200, b"", [
+        ("Access-Control-Allow-Origin", "*"),
+        ("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, HEAD, OPTIONS, PATCH"),
+        # Echoed: SigV4 requests carry x-amz-* and SDK-specific headers (amz-sdk-invocation-id, ...).
+        ("Access-Control-Allow-Headers", headers.get("access-control-request-headers") or "*"),
+        ("Access-Control-Max-Age", "86400"),
+        _CORS_HEADERS[1],
+    ])
+
+
+async def _with_cors(pending: Awaitable[Response]) -> Response:
+    response = await pending
+    response.headers.extend(_CORS_HEADERS)
+    return response
+
+
 def default_validation_error(operation: str, violations: list[Violation], protocol: str) -> ServiceError:
     for v in violations:
         if v.kind == "type":
@@ -69,6 +96,18 @@ class Gateway:
     # ------------------------------------------------------------ entry point
 
     def handle(self, request: Request) -> Response | Awaitable[Response]:
+        """Answer one request; a browser's (one with an ``Origin``) gets the CORS headers too."""
+        if request.method == "OPTIONS":
+            return _preflight(request.headers)
+        result = self._handle(request)
+        if "origin" not in request.headers:
+            return result
+        if isinstance(result, Response):
+            result.headers.extend(_CORS_HEADERS)
+            return result
+        return _with_cors(result)
+
+    def _handle(self, request: Request) -> Response | Awaitable[Response]:
         if request.path.startswith(("/_cloudlet/", "/_localstack/")):
             return internal.handle(self.app, request)
         request_id = new_id()
