@@ -17,7 +17,7 @@ from http import HTTPStatus
 
 import httptools
 
-from cloudlet.gateway.http import Request, Response
+from cloudlet.gateway.http import Request, Response, http_date
 
 def _h2(gateway, transport):
     """The HTTP/2 side, imported on the first HTTP/2 connection (the h2
@@ -34,7 +34,7 @@ _NAMES: dict[bytes, str] = {}  # header names as sent -> lower-case str (the sam
 
 
 def _head(status: int, headers: list[tuple[str, str]], length: int | None, keep_alive: bool) -> bytes:
-    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
+    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}", f"Date: {http_date()}"]
     for k, v in headers:
         lines.append(f"{k}: {v}")
     if length is None:

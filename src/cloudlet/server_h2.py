@@ -19,7 +19,7 @@ import h2.events
 import h2.exceptions
 import h2.settings
 
-from cloudlet.gateway.http import Request, Response
+from cloudlet.gateway.http import Request, Response, http_date
 
 log = logging.getLogger("cloudlet.server")
 
@@ -155,7 +155,7 @@ class H2Connection:
         return size <= min(self.conn.local_flow_control_window(stream_id), self.conn.max_outbound_frame_size)
 
     def _send_headers(self, stream_id: int, response: Response, end: bool) -> None:
-        headers = [(":status", str(response.status))]
+        headers = [(":status", str(response.status)), ("date", http_date())]
         headers += [(k.lower(), v) for k, v in response.headers if k.lower() not in ("connection", "transfer-encoding")]
         if response.stream is None:
             headers.append(("content-length", str(len(response.body))))

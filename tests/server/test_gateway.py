@@ -130,6 +130,16 @@ def test_non_numeric_access_key_uses_default_account(client_factory, unique_name
     assert "/000000000000/" in url
 
 
+def test_answers_carry_a_date_header(server):
+    import email.utils
+    import time
+
+    status, headers, _ = json_call(server, "DynamoDB_20120810.ListTables")
+    assert status == 200
+    sent = email.utils.parsedate_to_datetime(headers["Date"]).timestamp()
+    assert abs(sent - time.time()) < 5
+
+
 def test_request_id_header(client_factory):
     meta = client_factory("sqs").list_queues()["ResponseMetadata"]
     assert len(meta["RequestId"]) == 36

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from email.utils import formatdate
 
 
 @dataclass(slots=True)
@@ -23,3 +25,15 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     # A streamed body (event streams): chunks written as they come; ``body`` is ignored.
     stream: AsyncIterator[bytes] | None = None
+
+
+_date = [0, ""]  # the second it was made for, the Date header's value
+
+
+def http_date() -> str:
+    """The ``Date`` header of an answer (RFC 9110 asks a server with a clock for it; SDKs use it to
+    correct clock skew), made once a second."""
+    now = int(time.time())
+    if now != _date[0]:
+        _date[0], _date[1] = now, formatdate(now, usegmt=True)
+    return _date[1]
