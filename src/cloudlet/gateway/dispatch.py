@@ -125,21 +125,22 @@ class Gateway:
                 return _unknown_service(request_id)
             if route.operation is None and route.protocol == "query":
                 return _unknown_operation(request_id)
-            if auth_error is not None:
+            if auth_error is not None and not self._unsigned(route):
                 raise _auth_error(route.protocol, auth_error)
             op = self._operation(route)
             ctx = RequestContext(
                 app=self.app,
                 service=route.entry.service.name,
                 operation=op.name,
-                account=account_for(cred.access_key, self.app.config.default_account),
-                region=cred.region or "us-east-1",
+                account=account_for(cred.access_key, self.app.config.default_account) if cred
+                else self.app.config.default_account,
+                region=cred.region or "us-east-1" if cred else "us-east-1",
                 request_id=request_id,
                 host=request.headers.get("host", f"localhost:{self.app.config.port}"),
                 headers=request.headers,
                 protocol=route.protocol,
                 path=request.path,
-                access_key=cred.access_key,
+                access_key=cred.access_key if cred else "",
             )
             params = self._parse(route, op, request)
             service = route.entry.service
@@ -175,6 +176,12 @@ class Gateway:
             return self._error(route, InternalFailure(message="We encountered an internal error. Please try again."), ctx.request_id)
 
     # ------------------------------------------------------------ steps
+
+    def _unsigned(self, route: Route) -> bool:
+        """Is the request's operation one that AWS takes without a signature (STS's
+        AssumeRoleWithWebIdentity: the caller has no credentials yet)?"""
+        names = route.entry.model.operation_names
+        return route.operation in names and route.entry.model.operation_model(route.operation).auth_type == "none"
 
     def _operation(self, route: Route) -> Operation:
         entry = route.entry

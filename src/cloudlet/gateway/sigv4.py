@@ -88,7 +88,12 @@ def _parse_header(auth: str) -> Credential:
 
 
 def account_for(access_key: str, default_account: str) -> str:
-    """A 12-digit access key id is the account id; anything else the default account."""
-    if len(access_key) == 12 and access_key.isdigit():
+    """A 12-digit access key id is the account id, and so are the 12 digits after ``ASIA`` of a
+    temporary key id cloudlet's STS issued (``services.sts.temporary_access_key``); anything else
+    is the default account."""
+    n = len(access_key)
+    if n == 12 and access_key.isdigit():
         return access_key
+    if n == 20 and access_key.startswith("ASIA") and access_key[4:16].isdigit():
+        return access_key[4:16]
     return default_account

@@ -1,0 +1,174 @@
+"""AWS STS: who the caller is, and temporary credentials (query protocol).
+
+What tools ask before anything else: ``aws sts get-caller-identity``, the
+Terraform AWS provider's account lookup, an SDK's assume-role credential
+provider (a profile's ``role_arn``, ``AWS_ROLE_ARN`` + ``AWS_WEB_IDENTITY_TOKEN_FILE``).
+
+cloudlet has no IAM, so every caller may assume every role and nothing is
+signed or checked. Credentials are still meaningful: a temporary access key id
+carries the account of the role it was issued for (``ASIA`` + the 12-digit
+account + 4 characters; ``gateway.sigv4.account_for`` reads it back), so a
+client using an assumed role's credentials works in that role's account, as
+on AWS; the session token names the role and session, so
+GetCallerIdentity answers the assumed-role ARN for them. Nothing is stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+import string
+
+import orjson
+
+from cloudlet.gateway.sigv4 import account_for
+from cloudlet.protocol.errors import ServiceError
+from cloudlet.protocol.validate import Violation, validation_message
+from cloudlet.services.base import RequestContext, Service
+
+service = Service("sts")
+
+# arn:<partition>:iam::<account>:role/<optional path/><name>
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]+)")
+_TOKEN_PREFIX = "CLDT"  # a session token of ours: prefix + base64url(JSON) of who it is for
+_KEY_ALPHABET = string.ascii_uppercase + "234567"  # what AWS access key ids are made of
+_SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
+
+
+def _validation_error(operation: str, violations: list[Violation], protocol: str) -> ServiceError:
+    return ServiceError("ValidationError", validation_message(violations))
+
+
+service.validation_error = _validation_error
+
+
+def _random(alphabet: str, n: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def temporary_access_key(account: str) -> str:
+    """A temporary access key id that says which account its requests act in (see the module doc)."""
+    return f"ASIA{account}{_random(_KEY_ALPHABET, 4)}"
+
+
+def _unique_id(prefix: str, name: str) -> str:
+    """The stable id AWS gives a principal (AROA... for a role): derived from its ARN here."""
+    digest = base64.b32encode(binascii.crc32(name.encode()).to_bytes(4, "big") * 3).decode()
+    return prefix + digest[:17]
+
+
+def _credentials(ctx: RequestContext, account: str, seconds: int, identity: dict) -> dict:
+    key = temporary_access_key(account)
+    token = _TOKEN_PREFIX + base64.urlsafe_b64encode(orjson.dumps({**identity, "key": key})).decode().rstrip("=")
+    return {
+        "AccessKeyId": key,
+        "SecretAccessKey": _random(_SECRET_ALPHABET, 40),
+        "SessionToken": token,
+        "Expiration": int(ctx.clock.now()) + seconds,
+    }
+
+
+def _session_identity(ctx: RequestContext) -> dict | None:
+    """What the caller's session token (if one of ours, for the key it signs with) says it is."""
+    token = ctx.headers.get("x-amz-security-token")
+    if not token or not token.startswith(_TOKEN_PREFIX):
+        return None
+    raw = token[len(_TOKEN_PREFIX):]
+    try:
+        identity = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    if not isinstance(identity, dict) or identity.get("key") != ctx.access_key:
+        return None
+    return identity
+
+
+def _role(role_arn: str) -> tuple[str, str]:
+    match = _ROLE_ARN.fullmatch(role_arn)
+    if match is None:
+        raise ServiceError("ValidationError", "Request ARN is invalid")
+    return match.group(1), match.group(2)
+
+
+def _assumed_role(ctx: RequestContext, req: dict, extra: dict | None = None) -> dict:
+    account, name = _role(req["RoleArn"])
+    session = req["RoleSessionName"]
+    role_id = _unique_id("AROA", req["RoleArn"])
+    arn = f"arn:aws:sts::{account}:assumed-role/{name}/{session}"
+    identity = {"arn": arn, "user": f"{role_id}:{session}", "account": account}
+    answer = {
+        "Credentials": _credentials(ctx, account, req.get("DurationSeconds", 3600), identity),
+        "AssumedRoleUser": {"AssumedRoleId": f"{role_id}:{session}", "Arn": arn},
+    }
+    if req.get("SourceIdentity"):
+        answer["SourceIdentity"] = req["SourceIdentity"]
+    return {**answer, **(extra or {})}
+
+
+@service.operation("GetCallerIdentity")
+def get_caller_identity(ctx: RequestContext, req: dict) -> dict:
+    identity = _session_identity(ctx)
+    if identity is not None:
+        return {"UserId": identity["user"], "Account": identity["account"], "Arn": identity["arn"]}
+    # No IAM users: a long-term key is its account's root user.
+    return {"UserId": ctx.account, "Account": ctx.account, "Arn": f"arn:aws:iam::{ctx.account}:root"}
+
+
+@service.operation("AssumeRole")
+def assume_role(ctx: RequestContext, req: dict) -> dict:
+    return _assumed_role(ctx, req)
+
+
+@service.operation("AssumeRoleWithWebIdentity")
+def assume_role_with_web_identity(ctx: RequestContext, req: dict) -> dict:
+    claims = _jwt_claims(req["WebIdentityToken"])
+    audience = claims.get("aud")
+    if isinstance(audience, list):
+        audience = audience[0] if audience else None
+    extra = {"SubjectFromWebIdentityToken": str(claims.get("sub", "")), "Audience": str(audience or "")}
+    issuer = req.get("ProviderId") or claims.get("iss")
+    if issuer:
+        extra["Provider"] = str(issuer).removeprefix("https://")
+    return _assumed_role(ctx, req, extra)
+
+
+def _jwt_claims(token: str) -> dict:
+    """The claims of an OpenID Connect ID token (not verified: there is no identity provider to ask)."""
+    parts = token.split(".")
+    if len(parts) == 3:
+        try:
+            claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+            if isinstance(claims, dict):
+                return claims
+        except (ValueError, binascii.Error):
+            pass
+    raise ServiceError("InvalidIdentityToken", "The ID Token provided is not a valid JWT. "
+                                               "(You may see this error if you sent an Access Token)")
+
+
+@service.operation("GetSessionToken")
+def get_session_token(ctx: RequestContext, req: dict) -> dict:
+    identity = _session_identity(ctx)
+    if identity is not None:  # AWS: temporary credentials cannot get a session token
+        raise ServiceError("AccessDenied", "Cannot call GetSessionToken with session credentials", status=403)
+    me = {"arn": f"arn:aws:iam::{ctx.account}:root", "user": ctx.account, "account": ctx.account}
+    return {"Credentials": _credentials(ctx, ctx.account, req.get("DurationSeconds", 43200), me)}
+
+
+@service.operation("GetFederationToken")
+def get_federation_token(ctx: RequestContext, req: dict) -> dict:
+    name = req["Name"]
+    arn = f"arn:aws:sts::{ctx.account}:federated-user/{name}"
+    user = f"{ctx.account}:{name}"
+    identity = {"arn": arn, "user": user, "account": ctx.account}
+    return {
+        "Credentials": _credentials(ctx, ctx.account, req.get("DurationSeconds", 43200), identity),
+        "FederatedUser": {"FederatedUserId": user, "Arn": arn},
+    }
+
+
+@service.operation("GetAccessKeyInfo")
+def get_access_key_info(ctx: RequestContext, req: dict) -> dict:
+    return {"Account": account_for(req["AccessKeyId"], ctx.config.default_account)}
