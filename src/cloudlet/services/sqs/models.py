@@ -492,6 +492,7 @@ def validate_tags(tags: dict[str, str], existing: dict[str, str] | None = None) 
 # ---------------------------------------------------------------- policy (AddPermission / RemovePermission)
 
 _LABEL = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
 # Actions AddPermission may grant ("*" or the name of any action); SendMessage,
 # DeleteMessage and ChangeMessageVisibility also cover their batch forms.
 PERMISSION_ACTIONS = (
@@ -499,7 +500,24 @@ PERMISSION_ACTIONS = (
     "ListDeadLetterSourceQueues", "PurgeQueue", "ReceiveMessage", "SendMessage", "ListQueueTags",
     "CancelMessageMoveTask", "ListMessageMoveTasks", "StartMessageMoveTask",
 )
+# SQS actions that exist but only the queue owner may call: not grantable.
+_OWNER_ONLY_ACTIONS = (
+    "AddPermission", "CreateQueue", "DeleteQueue", "ListQueues", "RemovePermission", "SetQueueAttributes",
+    "TagQueue", "UntagQueue",
+)
 MAX_ACTIONS_PER_STATEMENT = 7
+
+
+def _check_action(action: str) -> None:
+    if action in PERMISSION_ACTIONS:
+        return
+    # AWS names the action as the policy would ("SQS:<action>"). Any other name, the
+    # batch forms included, gets the WSDL reason (as AWS answered for
+    # SQS:ChangeMessageVisibilityBatch: cloudtools/awacs#34, aws/aws-cdk#2381); an
+    # owner-only action gets its own (Inqnuam/local-aws-sqs test/add-permission.test.ts).
+    if action in _OWNER_ONLY_ACTIONS:
+        raise invalid_value("ActionName", f"SQS:{action}", "Only the queue owner is allowed to invoke this action.")
+    raise invalid_value("ActionName", f"SQS:{action}", "Please refer to the appropriate WSDL for a list of valid actions.")
 
 
 def add_permission(queue: Queue, label: str, accounts: list[str], actions: list[str], now: float) -> None:
@@ -511,10 +529,15 @@ def add_permission(queue: Queue, label: str, accounts: list[str], actions: list[
     if not actions:
         raise missing_parameter("Actions")
     for action in actions:
-        if action not in PERMISSION_ACTIONS:
-            raise invalid_value("ActionName", action, "Only the queue owner is allowed to invoke this action.")
+        _check_action(action)
     if len(actions) > MAX_ACTIONS_PER_STATEMENT:
         raise error("OverLimit", f"{len(actions)} Actions were found, maximum allowed is {MAX_ACTIONS_PER_STATEMENT}.")
+    for account in accounts:
+        # Only account ids are principals here (API reference, AddPermission: "does not support
+        # adding a non-account principal"); AWS's answer for anything else, e.g. an ARN or "*":
+        # aws/aws-cli#7416 (2022; "Unable to verify." in 2014, aws-sdk-core-ruby#138).
+        if not _ACCOUNT_ID.fullmatch(account):
+            raise invalid_value("PrincipalId", f"[{account}]", "Unable to verify principal.")
     # The document AWS generates for AddPermission: version 2008-10-17, Id <arn>/SQSDefaultPolicy.
     policy = json.loads(queue.attributes["Policy"]) if queue.attributes.get("Policy") else {
         "Version": "2008-10-17",
@@ -526,6 +549,12 @@ def add_permission(queue: Queue, label: str, accounts: list[str], actions: list[
         statements = policy["Statement"] = [statements]
     if any(s.get("Sid") == label for s in statements if isinstance(s, dict)):
         raise invalid_value("Label", label, "Already exists.")
+    if len(statements) >= MAX_POLICY_STATEMENTS:
+        # OverLimit: "AddPermission returns this error if the maximum number of permissions
+        # for the queue is reached" (botocore model, OverLimit); 20 statements per policy
+        # (developer guide, policy quotas); the text in the shape of the 7-actions one.
+        raise error("OverLimit", f"{len(statements) + 1} Statements were found, maximum allowed is "
+                    f"{MAX_POLICY_STATEMENTS}.")
     principals = [f"arn:aws:iam::{a}:root" for a in accounts]
     granted = [f"SQS:{a}" for a in actions]
     statements.append({
