@@ -66,3 +66,75 @@ def test_add_permission_stops_at_20_statements(sqs, make_queue):
     assert error_of(e)["Code"] == "OverLimit" and _status(e) == 403
     assert error_of(e)["Message"] == "21 Statements were found, maximum allowed is 20."
     assert len(_policy(sqs, url)["Statement"]) == 20
+
+
+# ---------------------------------------------------------------- real clients
+
+def test_kombu_producer_consumer_round_trip(server, unique_name):
+    # kombu's SQS transport (what Celery uses): queue creation with its attributes,
+    # publish, consume and ack, on a standard and a FIFO queue.
+    kombu = pytest.importorskip("kombu")
+    pytest.importorskip("kombu.transport.SQS")
+    prefix = unique_name("kb") + "-"
+    options = {"region": "us-east-1", "is_secure": False, "polling_interval": 0.1, "wait_time_seconds": 1,
+               "visibility_timeout": 45, "queue_name_prefix": prefix}
+    url = f"sqs://test:test@127.0.0.1:{server.port}"
+    with kombu.Connection(url, transport_options=options) as conn:
+        for name, extra in (("work", {}), ("jobs.fifo", {"MessageGroupId": "g1", "MessageDeduplicationId": "d1"})):
+            queue = kombu.Queue(name, kombu.Exchange(name, type="direct"), routing_key=name)
+            conn.Producer(serializer="json").publish({"n": name}, exchange=queue.exchange, routing_key=name,
+                                                    declare=[queue], **extra)
+            got = []
+
+            def on_message(body, message, got=got):
+                got.append(body)
+                message.ack()
+
+            with conn.Consumer(queue, callbacks=[on_message]):
+                for _ in range(10):
+                    if got:
+                        break
+                    try:
+                        conn.drain_events(timeout=1)
+                    except TimeoutError:
+                        pass
+            assert got == [{"n": name}]
+        client = conn.default_channel.sqs()
+        url = client.get_queue_url(QueueName=prefix + "jobs.fifo")["QueueUrl"]
+        attrs = client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert attrs["FifoQueue"] == "true" and attrs["VisibilityTimeout"] == "45"
+        assert attrs["ApproximateNumberOfMessages"] == attrs["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+def test_aiobotocore_send_long_poll_delete(server, unique_name):
+    aiobotocore_session = pytest.importorskip("aiobotocore.session")
+
+    async def run():
+        session = aiobotocore_session.get_session()
+        async with session.create_client("sqs", endpoint_url=server.url, region_name="us-east-1",
+                                         aws_access_key_id="test", aws_secret_access_key="test") as c:
+            url = (await c.create_queue(QueueName=unique_name("aio")))["QueueUrl"]
+            sent = await c.send_message(QueueUrl=url, MessageBody="hi", MessageAttributes={
+                "b": {"DataType": "Binary", "BinaryValue": b"\x00\xff"}})
+
+            async def later():
+                await asyncio.sleep(0.3)
+                await c.send_message(QueueUrl=url, MessageBody="late")
+
+            first = await c.receive_message(QueueUrl=url, MessageAttributeNames=["All"])
+            [msg] = first["Messages"]
+            assert msg["MD5OfMessageAttributes"] == sent["MD5OfMessageAttributes"]
+            assert msg["MessageAttributes"]["b"]["BinaryValue"] == b"\x00\xff"
+            await c.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
+            task = asyncio.create_task(later())
+            second = await c.receive_message(QueueUrl=url, WaitTimeSeconds=5)
+            await task
+            assert [m["Body"] for m in second["Messages"]] == ["late"]
+            await c.delete_message(QueueUrl=url, ReceiptHandle=second["Messages"][0]["ReceiptHandle"])
+            with pytest.raises(ClientError) as e:
+                await c.delete_message(QueueUrl=url, ReceiptHandle="garbage")
+            assert e.value.response["Error"]["Code"] == "ReceiptHandleIsInvalid"
+            got = await c.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+            assert got["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+    asyncio.run(run())
