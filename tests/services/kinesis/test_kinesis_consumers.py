@@ -42,8 +42,9 @@ def test_consumer_lifecycle(slow, slow_server, account):
     code, msg = error_of(kinesis.subscribe_to_shard, ConsumerARN=c["ConsumerARN"], ShardId=S0,
                          StartingPosition={"Type": "LATEST"})
     created = c["ConsumerARN"].rsplit(":", 1)[1]
+    # SubscribeToShard's own wording (awslabs/kinesis-hot-shard-advisor#37)
     assert (code, msg) == ("ResourceInUseException", f"Consumer app with creation timestamp {created} under "
-                                                     f"stream fan and account {account} is not in ACTIVE status.")
+                                                     f"stream: fan , account {account} is not in ACTIVE status.")
     assert kinesis.describe_stream_consumer(ConsumerARN=c["ConsumerARN"])["ConsumerDescription"][
         "ConsumerStatus"] == "CREATING"
     settle(slow_server)

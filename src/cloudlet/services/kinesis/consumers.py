@@ -206,7 +206,8 @@ async def subscribe_to_shard(ctx: RequestContext, req: dict) -> Response:
     with ctx.store.transaction() as tx:
         ref, stream, consumer = _find(tx, ctx, {"ConsumerARN": arn})
         if consumer["status"] != "ACTIVE":
-            raise errors.consumer_not_active(consumer["name"], int(consumer["created"]), ref.name, ref.account)
+            raise errors.consumer_not_active_subscribe(consumer["name"], int(consumer["created"]), ref.name,
+                                                       ref.account)
         index = parse_shard(req["ShardId"], ref)
         shard = models.find_shard(stream, index)
         if shard is None or stream["status"] == "CREATING":

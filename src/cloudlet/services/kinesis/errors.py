@@ -75,7 +75,26 @@ def read_throttled(shard: str, name: str, account: str) -> ServiceError:
 
 
 def consumer_not_active(name: str, created: int, stream: str, account: str) -> ServiceError:
-    # (observed) "Consumer test-consumer with creation timestamp xxxx under stream test-stream
-    # and account xxx is not in ACTIVE status."
+    # (observed, PutResourcePolicy on a consumer: aws-cloudformation/cloudformation-coverage-roadmap#2442)
+    # "Consumer test-consumer with creation timestamp xxxx under stream test-stream and account xxx
+    # is not in ACTIVE status."
     return ResourceInUse(f"Consumer {name} with creation timestamp {created} under stream {stream} "
                          f"and account {account} is not in ACTIVE status.")
+
+
+def consumer_not_active_subscribe(name: str, created: int, stream: str, account: str) -> ServiceError:
+    # (observed, SubscribeToShard: awslabs/kinesis-hot-shard-advisor#37) "Consumer khs-062D... with
+    # creation timestamp 1731291806 under stream: test2 , account .... is not in ACTIVE status."
+    return ResourceInUse(f"Consumer {name} with creation timestamp {created} under stream: {stream} , "
+                         f"account {account} is not in ACTIVE status.")
+
+
+def consumers_exist(name: str, account: str) -> ServiceError:
+    # (observed: hashicorp/terraform-provider-aws#8420, rebuy-de/aws-nuke#497, aws/aws-cli#3580)
+    # "DeleteStream can't delete 168482979755:103-poc-kinesis-stream because there are consumers
+    # associated with this data stream. To delete 103-poc-kinesis-stream anyway, set the
+    # EnforceConsumerDeletion parameter to true to force the deletion of all the consumers that are
+    # associated with it."
+    return ResourceInUse(f"DeleteStream can't delete {account}:{name} because there are consumers associated "
+                         f"with this data stream. To delete {name} anyway, set the EnforceConsumerDeletion "
+                         "parameter to true to force the deletion of all the consumers that are associated with it.")

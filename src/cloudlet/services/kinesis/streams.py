@@ -87,9 +87,7 @@ def delete_stream(ctx: RequestContext, req: dict) -> dict:
         consumers = [c for c in store.iter_consumers(tx, ref.account, ref.region, stream["id"], now)
                      if c["status"] != "DELETING"]
         if consumers and not req.get("EnforceConsumerDeletion"):
-            raise errors.ResourceInUse(
-                f"Stream {ref.name} under account {ref.account} has registered consumers; deregister them "
-                "or set EnforceConsumerDeletion.")
+            raise errors.consumers_exist(ref.name, ref.account)
         for consumer in consumers:
             consumer["status"] = "DELETING"
             store.save_consumer(tx, ref.account, ref.region, stream["id"], consumer)
