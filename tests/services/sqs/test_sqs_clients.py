@@ -138,3 +138,23 @@ def test_aiobotocore_send_long_poll_delete(server, unique_name):
             assert got["Attributes"]["ApproximateNumberOfMessages"] == "0"
 
     asyncio.run(run())
+
+
+# ---------------------------------------------------------------- message move tasks
+
+def test_move_task_destination_of_the_other_queue_type_is_refused(sqs, make_queue):
+    # Developer guide, "Learn how to configure a dead-letter queue redrive": any other queue
+    # can be the destination "if both queues are the same type".
+    dlq = make_queue("mvdlq")
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    make_queue("mvsrc", RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1}))
+    fifo = make_queue("mvdest", fifo=True)
+    fifo_arn = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.send_message(QueueUrl=dlq, MessageBody="stays")
+    with pytest.raises(ClientError) as e:
+        sqs.start_message_move_task(SourceArn=dlq_arn, DestinationArn=fifo_arn)
+    assert error_of(e)["Code"] == "InvalidParameterValue" and _status(e) == 400
+    assert "Results" not in sqs.list_message_move_tasks(SourceArn=dlq_arn)
+    counts = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    assert counts["ApproximateNumberOfMessages"] == "1"
+    assert "Messages" not in sqs.receive_message(QueueUrl=fifo)

@@ -95,8 +95,16 @@ def start_message_move_task(ctx: RequestContext, req: dict) -> dict:
         if not _is_dead_letter_queue(tx, source):
             raise invalid_parameter("Source queue must be configured as a Dead Letter Queue.")
         dest_arn = req.get("DestinationArn")
-        if dest_arn is not None and _queue_by_arn(tx, dest_arn) is None:
-            raise _not_found("DestinationArn")
+        if dest_arn is not None:
+            dest = _queue_by_arn(tx, dest_arn)
+            if dest is None:
+                raise _not_found("DestinationArn")
+            if dest.fifo != source.fifo:
+                # "you can also configure any other queue as the redrive destination if both
+                # queues are the same type" (developer guide, "Learn how to configure a
+                # dead-letter queue redrive"). AWS's text for this is not on record; the
+                # reason is worded as RedrivePolicy's for a DLQ of the other type.
+                raise invalid_parameter("The destination queue must be the same type of queue as the source.")
         if any(t["source_arn"] == source.arn and t["status"] == RUNNING for t in store.tasks(tx)):
             # The text AWS returns (floci-io/floci#910, validated against SQS).
             raise invalid_parameter("There is already a task running. Only one active task is allowed for a source "
