@@ -45,10 +45,11 @@ def test_item_changes_reach_the_stream(ddb, kinesis, make_table):
     name = make_table()
     got = ddb.enable_kinesis_streaming_destination(TableName=name, StreamArn=arn)
     assert (got["TableName"], got["StreamArn"], got["DestinationStatus"]) == (name, arn, "ENABLING")
+    assert got["EnableKinesisStreamingConfiguration"] == {}  # AWS echoes an empty configuration
     desc = ddb.describe_kinesis_streaming_destination(TableName=name)
     assert desc["TableName"] == name
-    assert desc["KinesisDataStreamDestinations"] == [
-        {"StreamArn": arn, "DestinationStatus": "ACTIVE", "ApproximateCreationDateTimePrecision": "MILLISECOND"}]
+    # no precision was set: AWS lists none (the records are in milliseconds)
+    assert desc["KinesisDataStreamDestinations"] == [{"StreamArn": arn, "DestinationStatus": "ACTIVE"}]
 
     key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
     ddb.put_item(TableName=name, Item={**key, "v": {"N": "1"}})
@@ -130,6 +131,19 @@ def _code(call, **kw) -> str:
     return error_of(e)[0]
 
 
+def _refused(call, **kw) -> tuple[str, str]:
+    with pytest.raises(ClientError) as e:
+        call(**kw)
+    return error_of(e)
+
+
+# AWS's texts, observed live (ack-api-quirks dynamodb findings DDB-TABLE-268/299/442)
+STATE = "Table is not in a valid state to enable Kinesis Streaming Destination: "
+ENABLE_REFUSED = STATE + ("EnableKinesisStreamingDestination must be DISABLED or ENABLE_FAILED to perform "
+                          "ENABLE operation.")
+DISABLE_REFUSED = STATE + "KinesisStreamingDestination must be ACTIVE to perform DISABLE operation."
+
+
 def test_refusals_change_nothing(ddb, ddb_raw, kinesis, make_table):
     arn = _stream(kinesis, shards=1)
     name = make_table()
@@ -139,26 +153,55 @@ def test_refusals_change_nothing(ddb, ddb_raw, kinesis, make_table):
     assert error_of(e) == ("ResourceNotFoundException", f"Requested resource not found: Table: {missing} not found")
     assert _code(ddb.describe_kinesis_streaming_destination, TableName=missing) == "ResourceNotFoundException"
     enable = ddb.enable_kinesis_streaming_destination
-    ghost = arn.rsplit("/", 1)[0] + "/ghost-stream"
-    assert _code(enable, TableName=name, StreamArn=ghost) == "ResourceNotFoundException"
     not_kinesis = "arn:aws:sqs:us-east-1:000000000000:q" + "x" * 20
     assert _code(enable, TableName=name, StreamArn=not_kinesis) == "ValidationException"
     # the model's 37-character minimum
     assert _code(ddb_raw.enable_kinesis_streaming_destination, TableName=name, StreamArn="short") == "ValidationException"
-    assert _code(ddb.disable_kinesis_streaming_destination, TableName=name, StreamArn=arn) == "ValidationException"
+    assert _refused(ddb.disable_kinesis_streaming_destination, TableName=name, StreamArn=arn) == (
+        "ValidationException", DISABLE_REFUSED)
     micro = {"ApproximateCreationDateTimePrecision": "MICROSECOND"}
     update = ddb.update_kinesis_streaming_destination
-    assert _code(update, TableName=name, StreamArn=arn, UpdateKinesisStreamingConfiguration=micro) == \
-        "ValidationException"
+    assert _refused(update, TableName=name, StreamArn=arn, UpdateKinesisStreamingConfiguration=micro) == (
+        "ValidationException", STATE + "Kinesis streaming is not in ACTIVE state. Updates are only allowed in "
+        f"ACTIVE state. TableName: {name}, kdsArn: {arn}")
     assert ddb.describe_kinesis_streaming_destination(TableName=name)["KinesisDataStreamDestinations"] == []
 
     enable(TableName=name, StreamArn=arn)
-    assert _code(enable, TableName=name, StreamArn=arn) == "ResourceInUseException"
+    assert _refused(enable, TableName=name, StreamArn=arn) == ("ValidationException", ENABLE_REFUSED)
     same = {"ApproximateCreationDateTimePrecision": "MILLISECOND"}
-    assert _code(update, TableName=name, StreamArn=arn, UpdateKinesisStreamingConfiguration=same) == \
-        "ValidationException"
+    table_id = ddb.describe_table(TableName=name)["Table"]["TableId"]
+    assert _refused(update, TableName=name, StreamArn=arn, UpdateKinesisStreamingConfiguration=same) == (
+        "ValidationException", "Invalid Request: Precision is already set to the desired value of MILLISECOND "
+        f"for tableId: {table_id}, kdsArn: {arn}")
+    assert _refused(ddb_raw.update_kinesis_streaming_destination, TableName=name, StreamArn=arn) == (
+        "ValidationException", "Streaming destination cannot be updated with given parameters: "
+        "UpdateKinesisStreamingConfiguration cannot be null or contain only null values")
     bad = {"ApproximateCreationDateTimePrecision": "NANOSECOND"}
     assert _code(ddb_raw.update_kinesis_streaming_destination, TableName=name, StreamArn=arn,
                  UpdateKinesisStreamingConfiguration=bad) == "ValidationException"
     assert ddb.describe_kinesis_streaming_destination(TableName=name)["KinesisDataStreamDestinations"] == [
-        {"StreamArn": arn, "DestinationStatus": "ACTIVE", "ApproximateCreationDateTimePrecision": "MILLISECOND"}]
+        {"StreamArn": arn, "DestinationStatus": "ACTIVE"}]
+
+
+def test_one_live_destination_per_table_and_missing_streams_fail(ddb, kinesis, make_table):
+    """AWS (DDB-TABLE-268/299): a table has at most one destination that is not DISABLED or
+    ENABLE_FAILED; an Enable of a stream that does not exist is accepted and the entry turns
+    ENABLE_FAILED; entries are listed newest first."""
+    first, second = _stream(kinesis, shards=1), _stream(kinesis, shards=1)
+    name = make_table()
+    ghost = first.rsplit("/", 1)[0] + "/ghost-stream"
+    assert ddb.enable_kinesis_streaming_destination(TableName=name, StreamArn=ghost)["DestinationStatus"] == "ENABLING"
+    failed = {"StreamArn": ghost, "DestinationStatus": "ENABLE_FAILED",
+              "DestinationStatusDescription": "User does not have a permission to use kinesis stream"}
+    assert ddb.describe_kinesis_streaming_destination(TableName=name)["KinesisDataStreamDestinations"] == [failed]
+    ddb.enable_kinesis_streaming_destination(TableName=name, StreamArn=first)
+    assert _refused(ddb.enable_kinesis_streaming_destination, TableName=name, StreamArn=second) == (
+        "ValidationException", ENABLE_REFUSED)
+    assert ddb.describe_kinesis_streaming_destination(TableName=name)["KinesisDataStreamDestinations"] == [
+        {"StreamArn": first, "DestinationStatus": "ACTIVE"}, failed]
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"S": "1"}})
+    assert len(_records(kinesis, first)) == 1 and _records(kinesis, second) == []
+    ddb.disable_kinesis_streaming_destination(TableName=name, StreamArn=first)
+    ddb.enable_kinesis_streaming_destination(TableName=name, StreamArn=second)
+    assert [d["StreamArn"] for d in ddb.describe_kinesis_streaming_destination(TableName=name)[
+        "KinesisDataStreamDestinations"]] == [second, first, ghost]

@@ -24,7 +24,7 @@ import orjson
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb import values as V
-from cloudlet.services.dynamodb.errors import resource_not_found, validation
+from cloudlet.services.dynamodb.errors import validation
 from cloudlet.services.dynamodb.service import service
 from cloudlet.services.dynamodb.tables import load_table, name_of, state
 
@@ -104,8 +104,9 @@ def _destination(record: dict, arn: str) -> dict | None:
     return next((d for d in record.get("_KinesisDestinations") or () if d["StreamArn"] == arn), None)
 
 
-def _check_stream(ctx: RequestContext, tx, arn: str) -> None:
-    """The stream must be a Kinesis stream of this account and region that exists."""
+def _stream_exists(ctx: RequestContext, tx, arn: str) -> bool:
+    """Whether ``arn`` names a Kinesis stream of this account and region (a ValidationException if it
+    is no Kinesis stream ARN at all)."""
     from cloudlet.services.kinesis import store as kinesis_store
 
     parsed = _parse_stream_arn(arn)
@@ -116,9 +117,7 @@ def _check_stream(ctx: RequestContext, tx, arn: str) -> None:
     stream = None
     if (region, account) == (ctx.region, ctx.account):
         stream = kinesis_store.get_stream(tx, account, region, name, ctx.clock.now())
-    if stream is None or stream["status"] == "DELETING":
-        # Not seen from AWS: worded as the other not-found messages are.
-        raise resource_not_found(f"Requested resource not found: Stream: {arn} not found")
+    return stream is not None and stream["status"] != "DELETING"
 
 
 def _save(ctx: RequestContext, tx, record: dict, destinations: list[dict]) -> None:
@@ -129,20 +128,26 @@ def _precision(req: dict, member: str) -> str | None:
     return (req.get(member) or {}).get("ApproximateCreationDateTimePrecision")
 
 
-def _streaming(record: dict, name: str, arn: str) -> dict:
-    """The destination ``arn`` of a table that streams to it, or a ValidationException."""
+# AWS's refusals, observed live (ack-api-quirks dynamodb findings DDB-TABLE-268/299/442, 2026-10-09): every
+# one is a ValidationException under this prefix, ResourceInUse never.
+_STATE = "Table is not in a valid state to enable Kinesis Streaming Destination: "
+_ENABLE_REFUSED = _STATE + ("EnableKinesisStreamingDestination must be DISABLED or ENABLE_FAILED to perform "
+                            "ENABLE operation.")
+_DISABLE_REFUSED = _STATE + "KinesisStreamingDestination must be ACTIVE to perform DISABLE operation."
+# What AWS lists on the ENABLE_FAILED entry of a stream it cannot write to (one that does not exist).
+_ENABLE_FAILED = "User does not have a permission to use kinesis stream"
+
+
+def _streaming(record: dict, arn: str) -> dict | None:
+    """The destination ``arn`` of a table if it is streaming to it (ACTIVE), else None."""
     current = _destination(record, arn)
-    if current is None or current["Status"] not in _STREAMING:
-        # Not seen from AWS.
-        raise validation(f"Table {name} is not streaming to {arn}")
-    return current
+    return current if current is not None and current["Status"] in _STREAMING else None
 
 
 def _answer(name: str, arn: str, status: str, config_member: str, precision: str | None) -> dict:
-    out = {"TableName": name, "StreamArn": arn, "DestinationStatus": status}
-    if precision is not None:
-        out[config_member] = {"ApproximateCreationDateTimePrecision": precision}
-    return out
+    # AWS echoes the configuration member, as {} when none was given.
+    config = {"ApproximateCreationDateTimePrecision": precision} if precision is not None else {}
+    return {"TableName": name, "StreamArn": arn, "DestinationStatus": status, config_member: config}
 
 
 @service.operation("EnableKinesisStreamingDestination")
@@ -157,14 +162,21 @@ def enable(ctx: RequestContext, req: dict) -> dict:
             raise ServiceError("ResourceInUseException",
                                f"Attempt to change a resource which is still in use: Table {name} is "
                                f"{record['TableStatus']}")
-        _check_stream(ctx, tx, arn)
-        current = _destination(record, arn)
-        if current is not None and current["Status"] in _STREAMING:
-            # Not seen from AWS.
-            raise ServiceError("ResourceInUseException", f"Table {name} is already streaming to {arn}")
-        others = [d for d in record.get("_KinesisDestinations") or () if d["StreamArn"] != arn]
-        precision = given or "MILLISECOND"
-        _save(ctx, tx, record, others + [{"StreamArn": arn, "Status": "ACTIVE", "Precision": precision}])
+        destinations = list(record.get("_KinesisDestinations") or ())
+        # A table has at most one live destination (any number DISABLED or ENABLE_FAILED): a second
+        # Enable, of the same stream or another, is refused while one streams (DDB-TABLE-268/299).
+        if any(d["Status"] in _STREAMING for d in destinations):
+            raise validation(_ENABLE_REFUSED)
+        entry = {"StreamArn": arn, "Status": "ACTIVE", "Precision": given}
+        if not _stream_exists(ctx, tx, arn):
+            # AWS accepts it (ENABLING) and the entry turns ENABLE_FAILED about 2 s later.
+            entry = {"StreamArn": arn, "Status": "ENABLE_FAILED", "Precision": given, "Description": _ENABLE_FAILED}
+        at = next((i for i, d in enumerate(destinations) if d["StreamArn"] == arn), None)
+        if at is None:
+            destinations.insert(0, entry)  # AWS lists the newest first
+        else:
+            destinations[at] = entry  # an Enable of a DISABLED/ENABLE_FAILED entry flips it
+        _save(ctx, tx, record, destinations)
     return _answer(name, arn, "ENABLING", "EnableKinesisStreamingConfiguration", given)
 
 
@@ -174,7 +186,8 @@ def disable(ctx: RequestContext, req: dict) -> dict:
     arn = req["StreamArn"]
     with ctx.store.transaction() as tx:
         record, _ = load_table(ctx, tx, name)
-        _streaming(record, name, arn)
+        if _streaming(record, arn) is None:
+            raise validation(_DISABLE_REFUSED)
         destinations = [dict(d, Status="DISABLED") if d["StreamArn"] == arn else d
                         for d in record["_KinesisDestinations"]]
         _save(ctx, tx, record, destinations)
@@ -187,12 +200,18 @@ def update(ctx: RequestContext, req: dict) -> dict:
     name = name_of(ctx, req["TableName"])
     arn = req["StreamArn"]
     given = _precision(req, "UpdateKinesisStreamingConfiguration")
+    if given is None:
+        raise validation("Streaming destination cannot be updated with given parameters: "
+                         "UpdateKinesisStreamingConfiguration cannot be null or contain only null values")
     with ctx.store.transaction() as tx:
         record, _ = load_table(ctx, tx, name)
-        current = _streaming(record, name, arn)
-        if given is None or given == current["Precision"]:
-            # Not seen from AWS.
-            raise validation("The update configuration must change ApproximateCreationDateTimePrecision")
+        current = _streaming(record, arn)
+        if current is None:
+            raise validation(_STATE + "Kinesis streaming is not in ACTIVE state. Updates are only allowed in "
+                             f"ACTIVE state. TableName: {name}, kdsArn: {arn}")
+        if given == (current["Precision"] or "MILLISECOND"):  # none given at Enable: milliseconds
+            raise validation(f"Invalid Request: Precision is already set to the desired value of {given} "
+                             f"for tableId: {record['TableId']}, kdsArn: {arn}")
         destinations = [dict(d, Precision=given) if d["StreamArn"] == arn else d
                         for d in record["_KinesisDestinations"]]
         _save(ctx, tx, record, destinations)
@@ -204,7 +223,15 @@ def describe(ctx: RequestContext, req: dict) -> dict:
     name = name_of(ctx, req["TableName"])
     with ctx.store.transaction() as tx:
         record, _ = load_table(ctx, tx, name)
-    return {"TableName": name, "KinesisDataStreamDestinations": [
-        {"StreamArn": d["StreamArn"], "DestinationStatus": d["Status"],
-         "ApproximateCreationDateTimePrecision": d["Precision"]}
-        for d in record.get("_KinesisDestinations") or ()]}
+    return {"TableName": name, "KinesisDataStreamDestinations": [_described(d)
+                                                                  for d in record.get("_KinesisDestinations") or ()]}
+
+
+def _described(d: dict) -> dict:
+    """An entry as AWS lists it: the precision only when one was set, the failure's description."""
+    out = {"StreamArn": d["StreamArn"], "DestinationStatus": d["Status"]}
+    if d.get("Description"):
+        out["DestinationStatusDescription"] = d["Description"]
+    if d.get("Precision"):
+        out["ApproximateCreationDateTimePrecision"] = d["Precision"]
+    return out
