@@ -209,7 +209,14 @@ def test_switching_to_on_demand_counts_against_the_on_demand_stream_limit(k, srv
     arn = k.describe_stream_summary(StreamName="prov")["StreamDescriptionSummary"]["StreamARN"]
     code, msg = error_of(k.update_stream_mode, StreamARN=arn, StreamModeDetails={"StreamMode": "ON_DEMAND"})
     assert code == "LimitExceededException"
-    assert msg.startswith(f"This request would exceed the on-demand stream count limit for the account {account}")
+    # AWS's text (quoted from the console in hashicorp/terraform-provider-aws#38094)
+    limit_text = (f"This request would exceed the limit on the number of On-Demand streams for the account {account} "
+                  "in us-east-1. Current On-Demand streams count: 50. Limit: 50.")
+    assert msg == limit_text
+    # the same for a 51st on-demand stream created so, which is not created
+    assert error_of(k.create_stream, StreamName="od50", StreamModeDetails={"StreamMode": "ON_DEMAND"}) == \
+        ("LimitExceededException", limit_text)
+    assert error_of(k.describe_stream_summary, StreamName="od50")[0] == "ResourceNotFoundException"
     summary = k.describe_stream_summary(StreamName="prov")["StreamDescriptionSummary"]
     assert summary["StreamStatus"] == "ACTIVE" and summary["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
     assert k.describe_limits()["OnDemandStreamCount"] == 50

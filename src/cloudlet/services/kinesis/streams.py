@@ -22,10 +22,12 @@ def _mode(req: dict) -> str:
 def _check_on_demand_limit(tx, account: str, region: str) -> None:
     on_demand = sum(1 for s in store.iter_streams(tx, account, region) if s["mode"] == "ON_DEMAND")
     if on_demand >= models.ON_DEMAND_STREAM_LIMIT:
+        # (observed, quoted from the console in hashicorp/terraform-provider-aws#38094) "This request
+        # would exceed the limit on the number of On-Demand streams for the account xxx in region_name.
+        # Current On-Demand streams count: XX. Limit: XX."
         raise errors.LimitExceeded(
-            f"This request would exceed the on-demand stream count limit for the account {account} "
-            f"in {region}. Current on-demand stream count: {on_demand}. "
-            f"Limit: {models.ON_DEMAND_STREAM_LIMIT}.")
+            f"This request would exceed the limit on the number of On-Demand streams for the account {account} "
+            f"in {region}. Current On-Demand streams count: {on_demand}. Limit: {models.ON_DEMAND_STREAM_LIMIT}.")
 
 
 @service.operation("CreateStream")
