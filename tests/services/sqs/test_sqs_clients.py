@@ -14,6 +14,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import make_client
 from tests.services.sqs.test_sqs_fidelity import error_of, make_queue, sqs  # noqa: F401 (fixtures)
 
 
@@ -158,3 +159,20 @@ def test_move_task_destination_of_the_other_queue_type_is_refused(sqs, make_queu
     counts = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
     assert counts["ApproximateNumberOfMessages"] == "1"
     assert "Messages" not in sqs.receive_message(QueueUrl=fifo)
+
+
+# ---------------------------------------------------------------- what a client leaves out
+
+def test_delete_message_without_a_receipt_handle_names_the_message_handle(sqs, make_queue):
+    # A JS SDK v3 caller passing ReceiptHandle: undefined (e.g. a Lambda record's lowercase
+    # receiptHandle) sends no ReceiptHandle; AWS answers MissingParameter naming
+    # "MessageHandle" (aws/aws-sdk-js-v3#5478, reproduced against SQS; #6092).
+    url = make_queue("nohandle")
+    sqs.send_message(QueueUrl=url, MessageBody="kept")
+    client = make_client("sqs", sqs.meta.endpoint_url, parameter_validation=False)
+    with pytest.raises(ClientError) as e:
+        client.delete_message(QueueUrl=url)
+    assert error_of(e)["Code"] == "MissingParameter" and _status(e) == 400
+    assert error_of(e)["Message"] == "The request must contain the parameter MessageHandle."
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    assert counts["ApproximateNumberOfMessages"] == "1"

@@ -81,6 +81,10 @@ def preprocess(ctx: RequestContext, req: dict) -> None:
 
 
 _ATTRIBUTE_LISTS = ("Attributes", "AttributeNames", "MessageSystemAttributeNames")
+# Required members AWS names otherwise when they are missing: DeleteMessage without a
+# ReceiptHandle is "The request must contain the parameter MessageHandle." (reproduced
+# against SQS by the SDK team in aws/aws-sdk-js-v3#5478; also #6092).
+_MISSING_NAMES = {("DeleteMessage", "receiptHandle"): "MessageHandle"}
 _MISSING_TYPE = re.compile(r"(?:m|\.M)essageAttributes\.(.+)\.member\.dataType$")
 
 
@@ -106,7 +110,7 @@ def validation_error(operation: str, violations: list, protocol: str = "json"):
             if m:
                 return invalid_parameter(
                     f"The message attribute '{m.group(1)}' must contain non-empty message attribute type.")
-            return missing_parameter(v.member)
+            return missing_parameter(_MISSING_NAMES.get((operation, v.path), v.member))
     for v in violations:
         if v.kind == "enum" and v.member in _ATTRIBUTE_LISTS:
             return unknown_attribute(v.value)
