@@ -81,3 +81,9 @@ def test_kpl_aggregated_records_survive_byte_for_byte(kinesis):
                 break
             it = page["NextShardIterator"]
     assert sorted(got) == sorted(sent)
+
+
+def test_list_shards_without_stream_or_token(raw):
+    # kinesalite's listShards test, run against AWS: "Either NextToken or StreamName should be provided."
+    assert error_of(raw.list_shards) == ("InvalidArgumentException",
+                                         "Either NextToken or StreamName should be provided.")

@@ -40,7 +40,8 @@ def list_shards(ctx: RequestContext, req: dict) -> dict:
         after = last
     else:
         if req.get("StreamName") is None and req.get("StreamARN") is None:
-            raise errors.InvalidArgument("Either NextToken or StreamName (or StreamARN) should be provided.")
+            # (observed) kinesalite's listShards test against AWS
+            raise errors.InvalidArgument("Either NextToken or StreamName should be provided.")
         ref = stream_ref(ctx, req)
         created = None
         flt = req.get("ShardFilter") or {}
