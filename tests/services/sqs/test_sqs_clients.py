@@ -176,3 +176,39 @@ def test_delete_message_without_a_receipt_handle_names_the_message_handle(sqs, m
     assert error_of(e)["Message"] == "The request must contain the parameter MessageHandle."
     counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
     assert counts["ApproximateNumberOfMessages"] == "1"
+
+
+def test_set_queue_attributes_without_attributes_is_missing_attribute_name(sqs, make_queue):
+    # AWS answers an empty Attributes map (Go SDK v2 over JSON) with MissingParameter
+    # "Attribute.Name" (pulumi/pulumi-aws#5959; madara-alliance/madara#836).
+    url = make_queue("noattrs")
+    before = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["LastModifiedTimestamp"])["Attributes"]
+    client = make_client("sqs", sqs.meta.endpoint_url, parameter_validation=False)
+    for kwargs in ({"Attributes": {}}, {}):
+        with pytest.raises(ClientError) as e:
+            client.set_queue_attributes(QueueUrl=url, **kwargs)
+        assert error_of(e)["Code"] == "MissingParameter" and _status(e) == 400
+        assert error_of(e)["Message"] == "The request must contain the parameter Attribute.Name."
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["LastModifiedTimestamp"])["Attributes"] == before
+
+
+# ---------------------------------------------------------------- batch entries
+
+def test_batch_entry_with_a_parameter_not_for_the_queue_type_fails_with_the_bare_reason(sqs, make_queue):
+    # A SendMessageBatch entry's Failed message is the reason alone (aws/aws-sdk-js#3187);
+    # SendMessage names the parameter (test_fifo_queue_send_message_with_delay_seconds_fails).
+    standard, fifo = make_queue("wtstd"), make_queue("wtfifo", fifo=True)
+    cases = [(standard, {"MessageDeduplicationId": "d"}), (fifo, {"MessageGroupId": "g", "MessageDeduplicationId": "d",
+                                                                  "DelaySeconds": 5})]
+    for url, extra in cases:
+        got = sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "bad", "MessageBody": "x", **extra}])
+        assert got.get("Successful", []) == []
+        assert got["Failed"] == [{"Id": "bad", "SenderFault": True, "Code": "InvalidParameterValue",
+                                  "Message": "The request include parameter that is not valid for this queue type"}]
+        with pytest.raises(ClientError) as e:
+            sqs.send_message(QueueUrl=url, MessageBody="x", **extra)
+        name, value = ("DelaySeconds", 5) if "DelaySeconds" in extra else ("MessageDeduplicationId", "d")
+        assert error_of(e)["Message"] == (f"Value {value} for parameter {name} is invalid. Reason: The request "
+                                          "include parameter that is not valid for this queue type.")
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        assert counts["ApproximateNumberOfMessages"] == "0"

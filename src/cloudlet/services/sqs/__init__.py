@@ -84,7 +84,11 @@ _ATTRIBUTE_LISTS = ("Attributes", "AttributeNames", "MessageSystemAttributeNames
 # Required members AWS names otherwise when they are missing: DeleteMessage without a
 # ReceiptHandle is "The request must contain the parameter MessageHandle." (reproduced
 # against SQS by the SDK team in aws/aws-sdk-js-v3#5478; also #6092).
-_MISSING_NAMES = {("DeleteMessage", "receiptHandle"): "MessageHandle"}
+# SetQueueAttributes without attributes: see queues.set_queue_attributes.
+_MISSING_NAMES = {
+    ("DeleteMessage", "receiptHandle"): "MessageHandle",
+    ("SetQueueAttributes", "attributes"): "Attribute.Name",
+}
 _MISSING_TYPE = re.compile(r"(?:m|\.M)essageAttributes\.(.+)\.member\.dataType$")
 
 

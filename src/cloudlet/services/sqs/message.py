@@ -209,8 +209,20 @@ class Outgoing:
     dedup: str | None  # explicit or content-based; None for standard queues
 
 
-def check_send(queue: Queue, req: dict) -> Outgoing:
-    """Every rule of SendMessage that does not need the store (order as AWS checks)."""
+_WRONG_QUEUE_TYPE = "The request include parameter that is not valid for this queue type"
+
+
+def _wrong_queue_type(name: str, value, batch: bool):
+    # SendMessage names the parameter ("Value 2 for parameter DelaySeconds is invalid. Reason:
+    # ... queue type.": LocalStack's AWS-validated test_fifo_queue_send_message_with_delay_seconds_fails);
+    # a SendMessageBatch entry's Failed message is the bare reason, without the period, as AWS
+    # answered a Lambda's batch (aws/aws-sdk-js#3187).
+    return invalid_parameter(_WRONG_QUEUE_TYPE) if batch else invalid_value(name, value, _WRONG_QUEUE_TYPE + ".")
+
+
+def check_send(queue: Queue, req: dict, batch: bool = False) -> Outgoing:
+    """Every rule of SendMessage that does not need the store (order as AWS checks);
+    ``batch``: ``req`` is a SendMessageBatch entry."""
     body = req.get("MessageBody")
     if not body:
         raise missing_parameter("MessageBody")
@@ -220,7 +232,7 @@ def check_send(queue: Queue, req: dict) -> Outgoing:
     if delay is not None:
         if queue.fifo and delay != 0:
             # FIFO queues only have a queue-level delay (an explicit 0 asks for nothing).
-            raise invalid_value("DelaySeconds", delay, "The request include parameter that is not valid for this queue type.")
+            raise _wrong_queue_type("DelaySeconds", delay, batch)
         if not 0 <= delay <= MAX_DELAY_SECONDS:
             raise invalid_value("DelaySeconds", delay, f"DelaySeconds must be >= 0 and <= {MAX_DELAY_SECONDS}.")
     attrs = req.get("MessageAttributes") or {}
@@ -247,8 +259,7 @@ def check_send(queue: Queue, req: dict) -> Outgoing:
                                 "alphanumeric and punctuation characters. 1 to 128 in length.")
     else:
         if dedup is not None:
-            raise invalid_value("MessageDeduplicationId", dedup,
-                                "The request include parameter that is not valid for this queue type.")
+            raise _wrong_queue_type("MessageDeduplicationId", dedup, batch)
         # Since 2025 a MessageGroupId on a standard queue enables fair queues; it is kept and returned.
         if group is not None and not _FIFO_TOKEN.fullmatch(group):
             raise invalid_value("MessageGroupId", group, "MessageGroupId can only include alphanumeric and "

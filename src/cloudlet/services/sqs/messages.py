@@ -108,7 +108,7 @@ def send_message_batch(ctx: RequestContext, req: dict) -> dict:
         data = store.QueueData(tx, queue)
         for entry in entries:
             try:
-                out = check_send(queue, entry)
+                out = check_send(queue, entry, batch=True)
             except ServiceError as err:
                 failed.append(failed_entry(entry["Id"], err))
                 continue

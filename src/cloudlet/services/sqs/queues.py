@@ -9,7 +9,13 @@ import binascii
 from cloudlet.services.base import RequestContext
 from cloudlet.services.sqs import service, store
 from cloudlet.services.sqs.common import arn_lookup, get_queue, now_ms, url_of
-from cloudlet.services.sqs.errors import error, invalid_parameter, invalid_value, queue_does_not_exist
+from cloudlet.services.sqs.errors import (
+    error,
+    invalid_parameter,
+    invalid_value,
+    missing_parameter,
+    queue_does_not_exist,
+)
 from cloudlet.services.sqs.models import (
     MAX_LIST_QUEUES,
     PURGE_INTERVAL_SECONDS,
@@ -126,7 +132,12 @@ def get_queue_attributes(ctx: RequestContext, req: dict) -> dict:
 def set_queue_attributes(ctx: RequestContext, req: dict) -> dict:
     with ctx.store.transaction() as tx:
         queue = get_queue(tx, ctx, req["QueueUrl"])
-        set_attributes(queue, req.get("Attributes") or {}, ctx.clock.now(), arn_lookup(tx))
+        if not req.get("Attributes"):
+            # An empty map is no attribute at all: AWS answers as for a query request without
+            # Attribute.1.Name (pulumi/pulumi-aws#5959, Go SDK v2 over JSON, 2025;
+            # madara-alliance/madara#836: "empty attributes cause error with AWS").
+            raise missing_parameter("Attribute.Name")
+        set_attributes(queue, req["Attributes"], ctx.clock.now(), arn_lookup(tx))
         store.save_queue(tx, queue)
     return {}
 
