@@ -212,3 +212,24 @@ def test_batch_entry_with_a_parameter_not_for_the_queue_type_fails_with_the_bare
                                           "include parameter that is not valid for this queue type.")
         counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
         assert counts["ApproximateNumberOfMessages"] == "0"
+
+
+# ---------------------------------------------------------------- policies
+
+def test_a_policy_statement_with_more_than_7_actions(sqs, make_queue):
+    # "OverLimit: 10 actions were found in a statement from the submitted policy, max allowed
+    # is 7", as AWS answered Terraform (ministryofjustice/cloud-platform-environments#9082).
+    url = make_queue("pol")
+    actions = [f"sqs:{a}" for a in ("SendMessage", "ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility",
+                                    "GetQueueAttributes", "GetQueueUrl", "ListDeadLetterSourceQueues", "PurgeQueue",
+                                    "ListQueueTags", "SetQueueAttributes")]
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": actions,
+                                                      "Resource": "*"}]}
+    with pytest.raises(ClientError) as e:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    assert error_of(e)["Code"] == "OverLimit" and _status(e) == 403
+    assert error_of(e)["Message"] == "10 actions were found in a statement from the submitted policy, max allowed is 7"
+    assert _policy(sqs, url) is None
+    policy["Statement"][0]["Action"] = actions[:7]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    assert _policy(sqs, url) == policy

@@ -342,6 +342,13 @@ def _normalize(key: str, value: str, fifo: bool, creating: bool) -> str:
             # AddPermission's "N Actions were found, maximum allowed is 7."
             raise error("OverLimit", f"{len(statements)} statements were found in the submitted policy, "
                         f"max allowed is {MAX_POLICY_STATEMENTS}")
+        for statement in statements if isinstance(statements, list) else [statements]:
+            actions = statement.get("Action") if isinstance(statement, dict) else None
+            if isinstance(actions, list) and len(actions) > MAX_ACTIONS_PER_STATEMENT:
+                # Quota "Actions per statement: 7"; the text as AWS answered a Terraform
+                # SetQueueAttributes (ministryofjustice/cloud-platform-environments#9082).
+                raise error("OverLimit", f"{len(actions)} actions were found in a statement from the submitted "
+                            f"policy, max allowed is {MAX_ACTIONS_PER_STATEMENT}")
         return value
     return value
 
