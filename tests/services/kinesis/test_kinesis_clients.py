@@ -7,10 +7,14 @@ the ``[test]`` extras are skipped when missing (``pytest.importorskip``).
 from __future__ import annotations
 
 import base64
+import json
 import os
 import random
+import shutil
+import subprocess
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.services.kinesis.conftest import error_of, make_stream, wait_consumer
 
@@ -87,3 +91,79 @@ def test_list_shards_without_stream_or_token(raw):
     # kinesalite's listShards test, run against AWS: "Either NextToken or StreamName should be provided."
     assert error_of(raw.list_shards) == ("InvalidArgumentException",
                                          "Either NextToken or StreamName should be provided.")
+
+
+def test_list_shards_paginator_is_refused_as_aws_refuses_it(kinesis):
+    # botocore's ListShards paginator sends StreamName again with NextToken; AWS answers
+    # "NextToken and StreamName cannot be provided together." (boto/botocore#2009, and the
+    # clients that stopped doing it: harlow/kinesis-consumer#110, amazon-kinesis-producer#482)
+    make_stream(kinesis, "paged", shards=3)
+    pages = kinesis.get_paginator("list_shards").paginate(StreamName="paged", PaginationConfig={"PageSize": 2})
+    with pytest.raises(ClientError) as info:
+        list(pages)
+    assert info.value.response["Error"]["Message"] == "NextToken and StreamName cannot be provided together."
+    # what works on AWS works here: the token alone
+    first = kinesis.list_shards(StreamName="paged", MaxResults=2)
+    rest = kinesis.list_shards(NextToken=first["NextToken"], MaxResults=2)
+    assert [s["ShardId"] for s in first["Shards"] + rest["Shards"]] == \
+        [f"shardId-00000000000{i}" for i in range(3)]
+    assert "NextToken" not in rest
+
+
+def test_aiobotocore_put_and_get(server, account):
+    aiobotocore_session = pytest.importorskip("aiobotocore.session")
+    import asyncio
+
+    from botocore.config import Config
+
+    async def run():
+        session = aiobotocore_session.get_session()
+        async with session.create_client("kinesis", endpoint_url=server.url, region_name="us-east-1",
+                                         aws_access_key_id=account, aws_secret_access_key="x",
+                                         config=Config(retries={"max_attempts": 0})) as k:
+            await k.create_stream(StreamName="aio", ShardCount=2)
+            await k.get_waiter("stream_exists").wait(StreamName="aio", WaiterConfig={"Delay": 0.1})
+            put = await k.put_records(StreamName="aio", Records=[
+                {"Data": bytes([i]) * i, "PartitionKey": str(i)} for i in range(40)])
+            assert put["FailedRecordCount"] == 0
+            got = []
+            for shard in (await k.list_shards(StreamName="aio"))["Shards"]:
+                it = (await k.get_shard_iterator(StreamName="aio", ShardId=shard["ShardId"],
+                                                 ShardIteratorType="TRIM_HORIZON"))["ShardIterator"]
+                while True:
+                    page = await k.get_records(ShardIterator=it, Limit=7)
+                    got += [r["Data"] for r in page["Records"]]
+                    if not page["Records"] and page["MillisBehindLatest"] == 0:
+                        break
+                    it = page["NextShardIterator"]
+            assert sorted(got, key=len) == [bytes([i]) * i for i in range(40)]
+            with pytest.raises(k.exceptions.ResourceNotFoundException):
+                await k.describe_stream(StreamName="aio-missing")
+
+    asyncio.run(run())
+
+
+NODE_MODULES = os.path.join(os.path.dirname(__file__), "..", "..", "node", "node_modules", "@aws-sdk",
+                            "client-kinesis")
+
+
+def test_javascript_sdk_v3_errors_and_records(server, account):
+    """@aws-sdk/client-kinesis (installed for tests/server/test_http2.py): errors come out as
+    their modeled classes with AWS's status, blobs and timestamps as the SDK types them."""
+    if shutil.which("node") is None or not os.path.isdir(NODE_MODULES):
+        pytest.skip("node or tests/node/node_modules (@aws-sdk/client-kinesis) is missing")
+    script = os.path.join(os.path.dirname(__file__), "kinesis_js_errors.mjs")
+    out = subprocess.run(["node", "--no-warnings", script, server.url, account, "js"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+
+    def err(name, message):
+        return {"name": name, "status": 400, "fault": "client", "message": message, "modeled": True}
+
+    assert got["missing"] == err("ResourceNotFoundException", f"Stream js-missing under account {account} not found.")
+    assert got["exists"] == err("ResourceInUseException", f"Stream js under account {account} already exists.")
+    assert got["iterator"] == err("InvalidArgumentException", "Invalid ShardIterator.")
+    assert got["validation"] == err("InvalidArgumentException", "Maximum allowed retention period is 8760 hours. "
+                                    "Requested retention period (9000 hours) is too long.")
+    assert (got["data"], got["arrivalIsDate"], got["millisBehind"]) == (["000102ff"], True, 0)
