@@ -150,7 +150,7 @@ def test_tags(ddb, make_table):
     missing = arn.rsplit("/", 1)[0] + "/no-such-table"
     with pytest.raises(ClientError) as e:
         ddb.list_tags_of_resource(ResourceArn=missing)
-    assert error_of(e) == ("ResourceNotFoundException", f"Requested resource not found: ResourcArn: {missing} not found")
+    assert error_of(e) == ("ResourceNotFoundException", f"Requested resource not found: ResourceArn: {missing} not found")
     with pytest.raises(ClientError) as e:
         ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
     assert error_of(e)[1] == "Number of Tags exceed the current limit for the provided ResourceArn"

@@ -198,6 +198,9 @@ def list_backups(ctx: RequestContext, req: dict) -> dict:
     upper = req.get("TimeRangeUpperBound")
     lower = lower.timestamp() if lower is not None else None
     upper = upper.timestamp() if upper is not None else None
+    if lower is not None and upper is not None and lower > upper:
+        # AWS's text, observed live (ack-api-quirks dynamodb DDB-TABLE-442)
+        raise invalid("Time range lower bound must be less than or equal to upper bound")
     kind = req.get("BackupType") or "USER"
     limit = req.get("Limit")
     prefix = backups_prefix(ctx.account, ctx.region)

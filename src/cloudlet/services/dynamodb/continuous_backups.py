@@ -70,6 +70,10 @@ def update_continuous_backups(ctx: RequestContext, req: dict) -> dict:
             since = old["since"] if old["enabled"] else int(now * 1000) / 1000
             record["_Pitr"] = {"enabled": True, "days": days, "since": since}
         else:
+            if spec.get("RecoveryPeriodInDays") is not None:
+                # AWS's text, observed live (ack-api-quirks dynamodb DDB-TABLE-442)
+                raise ServiceError("ValidationException", "Invalid Request: Cannot specify RecoveryPeriodInDays "
+                                                          "when disabling point-in-time recovery.")
             record["_Pitr"] = {"enabled": False}
             if old["enabled"]:
                 history.drop(tx, ctx.account, ctx.region, M.compile_schema(record).id)
@@ -88,8 +92,12 @@ def restore_table_to_point_in_time(ctx: RequestContext, req: dict) -> dict:
         raise ServiceError("ValidationException", "Either SourceTableArn or SourceTableName must be specified")
     source_name = name_of(ctx, source_name, "sourceTableName")
     latest_wanted = bool(req.get("UseLatestRestorableTime"))
-    if latest_wanted == (req.get("RestoreDateTime") is not None):
-        # Not seen from AWS.
+    if not latest_wanted and req.get("RestoreDateTime") is None:
+        # AWS's text, observed live (ack-api-quirks dynamodb DDB-TABLE-442)
+        raise ServiceError("ValidationException", "Invalid Request: Either one of RestoreDateTime or "
+                                                  "UseLatestRestorableTime must be specified, but not both")
+    if latest_wanted and req.get("RestoreDateTime") is not None:
+        # Not seen whole from AWS (it begins 'Both RestoreDateTime and UseLatestRestorableTime cannot be set').
         raise ServiceError("ValidationException", "Only one of RestoreDateTime or UseLatestRestorableTime "
                                                   "must be specified")
     now = ctx.clock.now()

@@ -25,8 +25,9 @@ def _index(record: dict, index: str | None) -> str:
     if index is None:
         return ""
     if not any(g["IndexName"] == index for g in record.get("GlobalSecondaryIndexes") or ()):
-        # Not seen from AWS: worded as the table's not-found message is.
-        raise resource_not_found(f"Requested resource not found: Index: {index} not found")
+        # AWS's text, observed live (ack-api-quirks dynamodb DDB-TABLE-446); LSIs included
+        raise resource_not_found(f"Requested resource not found: Index: {index} not found for table: "
+                                 f"{record['TableName']}")
     return index
 
 

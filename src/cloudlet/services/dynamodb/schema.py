@@ -349,7 +349,8 @@ def new_table(req: dict, name: str, account: str, region: str, now: float) -> di
     defs: dict[str, str] = {}
     for d in defs_list:
         if d["AttributeName"] in defs:
-            raise invalid("Duplicate AttributeName found in AttributeDefinitions")  # observed wording varies
+            # AWS's text, observed live (ack-api-quirks dynamodb DDB-TABLE-442)
+            raise validation(f"Attribute Name is duplicated: {d['AttributeName']}")
         defs[d["AttributeName"]] = d["AttributeType"]
     ks = req["KeySchema"]
     billing = req.get("BillingMode") or "PROVISIONED"
@@ -433,6 +434,8 @@ def new_table(req: dict, name: str, account: str, region: str, now: float) -> di
             raise invalid("Table is being created with a stream disabled, UpdateViewType should not be specified")
         set_stream(record, stream, now)
     sse = req.get("SSESpecification")
+    if sse is not None:
+        check_sse(sse)
     if sse is not None and sse.get("Enabled"):
         record["SSEDescription"] = sse_description(sse, account, region)
     if req.get("TableClass"):
@@ -526,6 +529,20 @@ def set_stream(record: dict, spec: dict, now: float) -> None:
         record["LatestStreamArn"] = f"{record['TableArn']}/stream/{label}"
     else:
         record["StreamSpecification"] = {"StreamEnabled": False}
+
+
+def check_sse(sse: dict) -> None:
+    """An SSESpecification's own rules (CreateTable, UpdateTable, restores), in AWS's words
+    (observed live: ack-api-quirks dynamodb DDB-TABLE-442)."""
+    if not sse.get("Enabled"):  # the AWS-owned key: nothing more may be said
+        if sse.get("SSEType") is not None:
+            raise invalid("SSEType can not be specified if Enabled is false")
+        if sse.get("KMSMasterKeyId") is not None:
+            raise invalid("KMSMasterKeyId can not be specified if Enabled is false")
+    if sse.get("SSEType") == "AES256":
+        raise invalid("SSEType AES256 is not supported")
+    if sse.get("KMSMasterKeyId") is not None and sse.get("SSEType") != "KMS":
+        raise invalid("SSEType KMS is required if KMSMasterKeyId is specified")
 
 
 def sse_description(sse: dict, account: str, region: str) -> dict:

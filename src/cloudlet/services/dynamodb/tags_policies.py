@@ -16,7 +16,8 @@ MAX_TAGS = 50
 MAX_POLICY_BYTES = 20480
 
 
-def _table_for_arn(ctx: RequestContext, tx, arn: str, *, stream_ok: bool = False):
+def _table_for_arn(ctx: RequestContext, tx, arn: str, op: str, *, stream_ok: bool = False):
+    """The table record an ARN names; ``op`` is the tag operation's name, or "policy"."""
     if not arn.startswith("arn:"):
         raise invalid(f"ARNs must start with 'arn:': {arn}")
     parsed = parse_arn(arn)
@@ -26,12 +27,24 @@ def _table_for_arn(ctx: RequestContext, tx, arn: str, *, stream_ok: bool = False
     if len(rest) > 2 and not (stream_ok and rest[2] == "stream"):
         raise invalid(f"Invalid resource arn provided, only table or stream is accepted. Provided resource arn: {arn}")
     account, region, name = parsed
+    # AWS's texts, observed live (ack-api-quirks dynamodb DDB-TABLE-442/446, 2026-10-09): the tag
+    # operations name the ARN, the policy operations the table; an ARN of another region is refused
+    # by ListTagsOfResource and the policy operations as invalid.
+    if region != ctx.region and op in ("ListTagsOfResource", "policy"):
+        if op == "policy":
+            raise invalid(f"Invalid resource Arn: {arn}")
+        raise validation(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
     got = None
     if account == ctx.account and region == ctx.region:
         got = state(ctx).tables.get(tx, account, region, name)
     if got is None:
-        raise resource_not_found(f"Requested resource not found: ResourcArn: {arn} not found")
-    return got[0]
+        if op == "policy":
+            raise resource_not_found(f"Requested resource not found: Table: {name} not found")
+        raise resource_not_found(f"Requested resource not found: ResourceArn: {arn} not found")
+    record = got[0]
+    if len(rest) > 3 and rest[2] == "stream" and record.get("LatestStreamArn") != arn:
+        raise resource_not_found(f"Requested resource not found: Stream: {rest[3]} not found for Table: {name}")
+    return record
 
 
 def _save(ctx, tx, record):
@@ -45,7 +58,7 @@ def tag_resource(ctx: RequestContext, req: dict) -> dict:
         raise validation("Atleast one Tag needs to be provided as Input.")
     check_tags(tags)
     with ctx.store.transaction() as tx:
-        record = dict(_table_for_arn(ctx, tx, req["ResourceArn"]))
+        record = dict(_table_for_arn(ctx, tx, req["ResourceArn"], "TagResource"))
         current = {t["Key"]: t["Value"] for t in record.get("Tags") or ()}
         for t in tags:
             current[t["Key"]] = t["Value"]
@@ -67,7 +80,7 @@ def untag_resource(ctx: RequestContext, req: dict) -> dict:
     if len(keys) > MAX_TAGS:
         raise validation("Number of Tags exceed the current limit for the provided ResourceArn")
     with ctx.store.transaction() as tx:
-        record = dict(_table_for_arn(ctx, tx, req["ResourceArn"]))
+        record = dict(_table_for_arn(ctx, tx, req["ResourceArn"], "UntagResource"))
         record["Tags"] = [t for t in record.get("Tags") or () if t["Key"] not in set(keys)]
         _save(ctx, tx, record)
     return {}
@@ -76,7 +89,7 @@ def untag_resource(ctx: RequestContext, req: dict) -> dict:
 @service.operation("ListTagsOfResource")
 def list_tags_of_resource(ctx: RequestContext, req: dict) -> dict:
     with ctx.store.transaction() as tx:
-        record = _table_for_arn(ctx, tx, req["ResourceArn"])
+        record = _table_for_arn(ctx, tx, req["ResourceArn"], "ListTagsOfResource")
     tags = list(record.get("Tags") or ())
     start = int(req["NextToken"]) if (req.get("NextToken") or "").isdigit() else 0
     page = tags[start:start + MAX_TAGS]
@@ -108,7 +121,7 @@ def put_resource_policy(ctx: RequestContext, req: dict) -> dict:
         raise invalid(f"Maximum policy size of {MAX_POLICY_BYTES} bytes exceeded")
     check_policy(policy)
     with ctx.store.transaction() as tx:
-        record = dict(_table_for_arn(ctx, tx, arn, stream_ok=True))
+        record = dict(_table_for_arn(ctx, tx, arn, "policy", stream_ok=True))
         policies = _policies(record)
         current = policies.get(arn)
         expected = req.get("ExpectedRevisionId")
@@ -135,7 +148,7 @@ def put_resource_policy(ctx: RequestContext, req: dict) -> dict:
 def get_resource_policy(ctx: RequestContext, req: dict) -> dict:
     arn = req["ResourceArn"]
     with ctx.store.transaction() as tx:
-        record = _table_for_arn(ctx, tx, arn, stream_ok=True)
+        record = _table_for_arn(ctx, tx, arn, "policy", stream_ok=True)
     current = _policies(record).get(arn)
     if current is None:
         raise _policy_not_found(arn)
@@ -146,7 +159,7 @@ def get_resource_policy(ctx: RequestContext, req: dict) -> dict:
 def delete_resource_policy(ctx: RequestContext, req: dict) -> dict:
     arn = req["ResourceArn"]
     with ctx.store.transaction() as tx:
-        record = dict(_table_for_arn(ctx, tx, arn, stream_ok=True))
+        record = dict(_table_for_arn(ctx, tx, arn, "policy", stream_ok=True))
         policies = _policies(record)
         current = policies.get(arn)
         if current is None:
