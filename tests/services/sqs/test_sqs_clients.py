@@ -233,3 +233,25 @@ def test_a_policy_statement_with_more_than_7_actions(sqs, make_queue):
     policy["Statement"][0]["Action"] = actions[:7]
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
     assert _policy(sqs, url) == policy
+
+
+# ---------------------------------------------------------------- CreateQueue of an existing name
+
+def test_create_queue_with_other_tags_than_the_existing_queue_conflicts(sqs, unique_name):
+    # A create naming an existing queue with different tags (even when the queue has none)
+    # fails instead of retagging (dramatiq_sqs#13, tried against AWS; awslabs/amazon-sqs-java-
+    # temporary-queues-client#70). The same tags, or none, still answer the URL.
+    name = unique_name("tagged")
+    url = sqs.create_queue(QueueName=name, tags={"team": "a"})["QueueUrl"]
+    assert sqs.create_queue(QueueName=name, tags={"team": "a"})["QueueUrl"] == url
+    assert sqs.create_queue(QueueName=name)["QueueUrl"] == url
+    for tags in ({"team": "b"}, {"team": "a", "env": "dev"}):
+        with pytest.raises(ClientError) as e:
+            sqs.create_queue(QueueName=name, tags=tags)
+        assert error_of(e)["Code"] == "QueueAlreadyExists" and _status(e) == 400
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"team": "a"}
+    untagged = sqs.create_queue(QueueName=unique_name("untagged"))["QueueUrl"]
+    with pytest.raises(ClientError) as e:
+        sqs.create_queue(QueueName=untagged.rsplit("/", 1)[1], tags={"team": "a"})
+    assert error_of(e)["Code"] == "QueueAlreadyExists"
+    assert "Tags" not in sqs.list_queue_tags(QueueUrl=untagged)
