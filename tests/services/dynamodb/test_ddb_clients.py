@@ -166,3 +166,26 @@ def test_backup_and_recovery_refusals_in_aws_words(ddb, make_table):
         "PointInTimeRecoveryDescription"]
     assert (pitr["PointInTimeRecoveryStatus"], pitr["RecoveryPeriodInDays"]) == ("ENABLED", 35)
     assert name + "-r" not in ddb.list_tables()["TableNames"]
+
+
+# ---------------------------------------------------------------- items
+
+def test_batch_get_over_100_keys_names_the_path_without_a_value(ddb, make_table):
+    """nubo-db/dynamodb-conformance tier3 batchGetItem (run against AWS): "Value at
+    'RequestItems.<table>.member.Keys'", in the model's capitals and with no value shown."""
+    name = make_table()
+    keys = [{"pk": {"S": f"k{i}"}, "sk": {"S": "s"}} for i in range(101)]
+    assert _refused(ddb.batch_get_item, RequestItems={name: {"Keys": keys}}) == (
+        "ValidationException", f"1 validation error detected: Value at 'RequestItems.{name}.member.Keys' failed to "
+                               "satisfy constraint: Member must have length less than or equal to 100")
+
+
+def test_null_false_is_stored_as_null_true(ddb, make_table):
+    """AWS now accepts {"NULL": false} and stores {"NULL": true} (nubo-db/dynamodb-conformance
+    tier3 putItem, captured from AWS 2026-06-08); cloudlet refused it with the old text."""
+    name = make_table()
+    key = {"pk": {"S": "n"}, "sk": {"S": "1"}}
+    ddb.put_item(TableName=name, Item={**key, "a": {"NULL": False}, "m": {"M": {"x": {"NULL": False}}}})
+    ddb.update_item(TableName=name, Key=key, UpdateExpression="SET b = :n", ExpressionAttributeValues={":n": {"NULL": False}})
+    assert ddb.get_item(TableName=name, Key=key)["Item"] == {
+        **key, "a": {"NULL": True}, "m": {"M": {"x": {"NULL": True}}}, "b": {"NULL": True}}

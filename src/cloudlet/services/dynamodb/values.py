@@ -117,9 +117,10 @@ def check_value(value: dict, depth: int = 1) -> dict:
     if t == "BOOL":
         return value
     if t == "NULL":
-        if v is not True:
-            raise validation(INVALID + "Null attribute value types must have the value of true")
-        return value
+        # AWS used to refuse {"NULL": false} ('Null attribute value types must have the value of true');
+        # since mid-2026 it stores it as {"NULL": true} (nubo-db/dynamodb-conformance tier3 putItem,
+        # captured from AWS 2026-06-08).
+        return value if v is True else {"NULL": True}
     if t == "SS":
         if not v:
             raise validation(INVALID + "An string set  may not be empty")
