@@ -273,3 +273,20 @@ def test_cors_headers_on_long_polls(client_factory, unique_name):
     sqs.meta.events.register("before-send.sqs", add_origin)
     answer = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)
     assert answer["ResponseMetadata"]["HTTPHeaders"]["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize("body, code", [
+    (b'{"QueueUrl": "http://localhost/000000000000/q", "MaxNumberOfMessages": 20}', "InvalidParameterValue"),
+    (b'{"QueueUrl": "http://localhost/000000000000/q"}', "MissingParameter"),
+])
+def test_sqs_common_errors_have_coral_json_types(server, client_factory, body, code):
+    """SQS's common errors are not shapes of its model: over JSON AWS names them in coral's namespace."""
+    client_factory("sqs").create_queue(QueueName="q")
+    target = "AmazonSQS.ReceiveMessage" if code == "InvalidParameterValue" else "AmazonSQS.SendMessage"
+    status, headers, raw = call(server.url + "/", body, {
+        "X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0",
+        "Authorization": AUTH.format(key="test", region="us-east-1", service="sqs")})
+    shape = "InvalidParameterValueException" if code == "InvalidParameterValue" else "MissingRequiredParameterException"
+    assert status == 400
+    assert json.loads(raw)["__type"] == f"com.amazon.coral.service#{shape}"
+    assert headers["x-amzn-query-error"] == f"{code};Sender"

@@ -252,6 +252,9 @@ _COMMON_PREFIX = {
     "InternalFailure": "com.amazon.coral.service#",
     "MissingAuthenticationTokenException": "com.amazon.coral.service#",
     "IncompleteSignatureException": "com.amazon.coral.service#",
+    # SQS's common errors over JSON (an AWS answer quoted in http4k/http4k#1336)
+    "InvalidParameterValueException": "com.amazon.coral.service#",
+    "MissingRequiredParameterException": "com.amazon.coral.service#",
 }
 
 
