@@ -16,7 +16,8 @@ import subprocess
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.services.kinesis.conftest import error_of, make_stream, wait_consumer
+from tests.conftest import make_client
+from tests.services.kinesis.conftest import error_of, make_stream, new_account, wait_consumer
 
 S0 = "shardId-000000000000"
 
@@ -167,3 +168,44 @@ def test_javascript_sdk_v3_errors_and_records(server, account):
     assert got["validation"] == err("InvalidArgumentException", "Maximum allowed retention period is 8760 hours. "
                                     "Requested retention period (9000 hours) is too long.")
     assert (got["data"], got["arrivalIsDate"], got["millisBehind"]) == (["000102ff"], True, 0)
+
+
+def test_resubscribing_within_five_seconds_of_a_closed_subscription(own_server):
+    # "If you call SubscribeToShard again with the same ConsumerARN and ShardId within 5 seconds
+    # of a successful call, you'll get a ResourceInUseException" (SubscribeToShard API reference):
+    # closing the first connection does not lift it (daangn/kinesumer#19 met it resubscribing fast)
+    import time
+
+    import httpx
+    from botocore.eventstream import EventStreamBuffer
+
+    account = new_account()
+    k = make_client("kinesis", own_server.url, access_key=account)
+    make_stream(k, "resub")
+    carn = k.register_stream_consumer(StreamARN=_arn(k, "resub"), ConsumerName="app")["Consumer"]["ConsumerARN"]
+    wait_consumer(k, carn)
+    # the first subscription over HTTP/2, as the JS SDK makes it; leaving the block resets the
+    # stream and closing the client ends the connection, which the server sees at once
+    auth = f"AWS4-HMAC-SHA256 Credential={account}/20240101/us-east-1/kinesis/aws4_request, SignedHeaders=host, " \
+           "Signature=abc"
+    body = json.dumps({"ConsumerARN": carn, "ShardId": S0, "StartingPosition": {"Type": "LATEST"}}).encode()
+    with httpx.Client(http1=False, http2=True, timeout=10) as client:
+        with client.stream("POST", own_server.url + "/", content=body, headers={
+                "X-Amz-Target": "Kinesis_20131202.SubscribeToShard", "Content-Type": "application/x-amz-json-1.1",
+                "Authorization": auth}) as resp:
+            assert resp.status_code == 200
+            buf, seen = EventStreamBuffer(), []
+            for chunk in resp.iter_raw():
+                buf.add_data(chunk)
+                seen += [m.headers[":event-type"] for m in buf]
+                if "SubscribeToShardEvent" in seen:
+                    break
+    time.sleep(0.5)
+    code, msg = error_of(k.subscribe_to_shard, ConsumerARN=carn, ShardId=S0, StartingPosition={"Type": "LATEST"})
+    assert code == "ResourceInUseException" and msg.startswith("Another active subscription exists for this consumer")
+    # 5 seconds after the first call, a new subscription is taken
+    own_server.advance_clock(6)
+    k.put_record(StreamName="resub", Data=b"x", PartitionKey="k")
+    again = k.subscribe_to_shard(ConsumerARN=carn, ShardId=S0, StartingPosition={"Type": "TRIM_HORIZON"})
+    assert next(iter(again["EventStream"]))["SubscribeToShardEvent"]["Records"][0]["Data"] == b"x"
+    again["EventStream"].close()

@@ -292,5 +292,9 @@ async def _events(ctx: RequestContext, ref: Ref, stream_id: str, consumer: dict,
             finally:
                 r.unregister(wake_key, waiter)
     finally:
-        if r.subscriptions.get(key) is sub:
+        # A subscription the client closes within 5 s of its start still counts against the next
+        # call: "If you call SubscribeToShard again with the same ConsumerARN and ShardId within 5
+        # seconds of a successful call, you'll get a ResourceInUseException" (SubscribeToShard API
+        # reference; daangn/kinesumer#19 met it resubscribing too fast). Later, it is forgotten.
+        if r.subscriptions.get(key) is sub and clock.now() - sub.started >= models.SUBSCRIPTION_TAKEOVER:
             del r.subscriptions[key]
