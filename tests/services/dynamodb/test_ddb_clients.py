@@ -189,3 +189,26 @@ def test_null_false_is_stored_as_null_true(ddb, make_table):
     ddb.update_item(TableName=name, Key=key, UpdateExpression="SET b = :n", ExpressionAttributeValues={":n": {"NULL": False}})
     assert ddb.get_item(TableName=name, Key=key)["Item"] == {
         **key, "a": {"NULL": True}, "m": {"M": {"x": {"NULL": True}}}, "b": {"NULL": True}}
+
+
+def test_table_class_changes_are_limited_to_two_in_30_days(ddb, make_table):
+    """ack-api-quirks DDB-TABLE-443 (observed live): the third UpdateTable TableClass on a table
+    within 30 days is a LimitExceededException, even when it would change nothing."""
+    import time
+
+    name = make_table()
+
+    def settle():
+        for _ in range(100):
+            if ddb.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE":
+                return
+            time.sleep(0.02)
+
+    for table_class in ("STANDARD_INFREQUENT_ACCESS", "STANDARD"):
+        ddb.update_table(TableName=name, TableClass=table_class)
+        settle()
+    for table_class in ("STANDARD_INFREQUENT_ACCESS", "STANDARD"):
+        assert _refused(ddb.update_table, TableName=name, TableClass=table_class) == (
+            "LimitExceededException", "Subscriber limit exceeded: Updates to TableClass are limited to 2 times in "
+                                      "30 day(s).")
+    assert ddb.describe_table(TableName=name)["Table"]["TableClassSummary"]["TableClass"] == "STANDARD"

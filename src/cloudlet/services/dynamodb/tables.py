@@ -257,6 +257,7 @@ _NOTHING_TO_UPDATE = (
 DECREASES_PER_DAY = 4
 # AWS refuses a second deletion-protection change on a table within 15 s.
 DELETION_PROTECTION_COOLDOWN = 15.0
+TABLE_CLASS_CHANGES, TABLE_CLASS_WINDOW = 2, 30 * 86400.0
 _ONE_INDEX = "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table"
 _ZERO = {"ReadCapacityUnits": 0, "WriteCapacityUnits": 0, "NumberOfDecreasesToday": 0}
 
@@ -480,6 +481,15 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
             record["SSEDescription"] = wanted
         changed = status_change = True
     if req.get("TableClass"):
+        # AWS allows two table-class changes in 30 days; after them even a re-send of the current
+        # class is refused (ack-api-quirks dynamodb DDB-TABLE-443, observed live 2026-10-09).
+        changes = [t for t in record.get("_TableClassChanges") or () if now - t < TABLE_CLASS_WINDOW]
+        if len(changes) >= TABLE_CLASS_CHANGES:
+            raise limit_exceeded("Subscriber limit exceeded: Updates to TableClass are limited to "
+                                 f"{TABLE_CLASS_CHANGES} times in {int(TABLE_CLASS_WINDOW // 86400)} day(s).")
+        if req["TableClass"] != record.get("TableClass", "STANDARD"):
+            changes.append(now)
+        record["_TableClassChanges"] = changes
         record["TableClass"] = req["TableClass"]
         changed = status_change = True
     if req.get("DeletionProtectionEnabled") is not None:
