@@ -209,3 +209,12 @@ def test_resubscribing_within_five_seconds_of_a_closed_subscription(own_server):
     again = k.subscribe_to_shard(ConsumerARN=carn, ShardId=S0, StartingPosition={"Type": "TRIM_HORIZON"})
     assert next(iter(again["EventStream"]))["SubscribeToShardEvent"]["Records"][0]["Data"] == b"x"
     again["EventStream"].close()
+
+
+def test_on_demand_stream_with_shard_count(kinesis):
+    # "ShardCount is not expected when StreamMode=ON_DEMAND", as CloudFormation relayed it from
+    # CreateStream (aws/aws-cdk#18247)
+    assert error_of(kinesis.create_stream, StreamName="od", ShardCount=2,
+                    StreamModeDetails={"StreamMode": "ON_DEMAND"}) == \
+        ("InvalidArgumentException", "ShardCount is not expected when StreamMode=ON_DEMAND")
+    assert error_of(kinesis.describe_stream_summary, StreamName="od")[0] == "ResourceNotFoundException"

@@ -46,7 +46,9 @@ def create_stream(ctx: RequestContext, req: dict) -> dict:
         count = DEFAULT_SHARD_COUNT
     if mode == "ON_DEMAND":
         if count is not None:
-            raise errors.InvalidArgument("ShardCount cannot be specified for streams with the ON_DEMAND capacity mode.")
+            # (observed, through CloudFormation's resource handler: aws/aws-cdk#18247) the exception
+            # type was not shown; InvalidArgumentException is what CreateStream documents for bad input
+            raise errors.InvalidArgument("ShardCount is not expected when StreamMode=ON_DEMAND")
         count = models.ON_DEMAND_INITIAL_SHARDS
     elif warm is not None:
         raise errors.InvalidArgument("WarmThroughputMiBps can only be specified for ON_DEMAND streams.")
