@@ -451,8 +451,8 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
                 raise invalid("If stream is being enabled then UpdateViewType is required")
         else:
             if S.group_of(record):
-                # guess: the words are not known; AWS refuses it (scylladb's Alternator tests of AWS)
-                raise validation("Disabling the stream is not allowed on a table that is part of a Global Table")
+                # AWS's text, observed live (ack-api-quirks dynamodb DDB-TABLE-442)
+                raise invalid("Disabling Stream is not allowed for a Global Table replica.")
             if stream.get("StreamViewType"):
                 raise invalid("If stream is being disabled, then UpdateViewType must not be specified")
             if not current.get("StreamEnabled"):
