@@ -218,3 +218,43 @@ def test_on_demand_stream_with_shard_count(kinesis):
                     StreamModeDetails={"StreamMode": "ON_DEMAND"}) == \
         ("InvalidArgumentException", "ShardCount is not expected when StreamMode=ON_DEMAND")
     assert error_of(kinesis.describe_stream_summary, StreamName="od")[0] == "ResourceNotFoundException"
+
+
+def _read_everything(client, name: str) -> list[dict]:
+    out = []
+    for shard in client.list_shards(StreamName=name)["Shards"]:
+        it = client.get_shard_iterator(StreamName=name, ShardId=shard["ShardId"],
+                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        out += client.get_records(ShardIterator=it)["Records"]
+    return out
+
+
+def test_partition_key_is_optional_on_auto_streams_only(kinesis):
+    # botocore 1.44's model makes PartitionKey optional: "If the stream uses the USER_PARTITION_KEY
+    # record distribution strategy (the default), a partition key is required. If the stream uses
+    # the AUTO record distribution strategy, the partition key is optional"; a record written
+    # without one has none on reading ("this value is not returned if the producer did not
+    # provide a partition key", Record.PartitionKey). Cloudlet answered 500 for a missing key.
+    make_stream(kinesis, "bykey")
+    code, msg = error_of(kinesis.put_record, StreamName="bykey", Data=b"x")
+    assert (code, msg) == ("ValidationException", "1 validation error detected: Value null at 'partitionKey' "
+                                                  "failed to satisfy constraint: Member must not be null")
+    code, msg = error_of(kinesis.put_records, StreamName="bykey",
+                         Records=[{"Data": b"x"}, {"Data": b"y", "PartitionKey": "k"}, {"Data": b"z"}])
+    assert code == "ValidationException" and msg == (
+        "2 validation errors detected: Value null at 'records.1.member.partitionKey' failed to satisfy "
+        "constraint: Member must not be null; Value null at 'records.3.member.partitionKey' failed to satisfy "
+        "constraint: Member must not be null")
+    assert _read_everything(kinesis, "bykey") == []  # nothing of the refused requests was written
+
+    kinesis.create_stream(StreamName="spread", StreamModeDetails={"StreamMode": "ON_DEMAND"},
+                          RecordDistributionStrategy="AUTO")
+    kinesis.get_waiter("stream_exists").wait(StreamName="spread", WaiterConfig={"Delay": 0.1})
+    put = kinesis.put_record(StreamName="spread", Data=b"no key")
+    assert put["SequenceNumber"].isdigit()
+    assert kinesis.put_records(StreamName="spread", Records=[
+        {"Data": b"none"}, {"Data": b"kept", "PartitionKey": "k"}])["FailedRecordCount"] == 0
+    records = {r["Data"]: r for r in _read_everything(kinesis, "spread")}
+    assert set(records) == {b"no key", b"none", b"kept"}
+    assert "PartitionKey" not in records[b"no key"] and "PartitionKey" not in records[b"none"]
+    assert records[b"kept"]["PartitionKey"] == "k"

@@ -36,6 +36,19 @@ def _too_big(data: bytes, limit: int, path: str) -> errors.ServiceError:
                              f"equal to {limit}")
 
 
+def _missing_partition_keys(paths: list[str]) -> errors.ServiceError:
+    """A stream that routes by partition key (USER_PARTITION_KEY, every provisioned stream)
+    needs one on every record. The model made PartitionKey optional for AUTO streams
+    (botocore 1.44: "If the stream uses the USER_PARTITION_KEY record distribution strategy
+    (the default), a partition key is required"); the answer is the one AWS gave while the
+    model required it (kinesalite's putRecord test against AWS: "Value null at 'partitionKey'
+    failed to satisfy constraint: Member must not be null"), at most ten listed as AWS lists them."""
+    shown = paths[:10]
+    n = len(shown)
+    return errors.Validation(f"{n} validation error{'s' if n != 1 else ''} detected: " + "; ".join(
+        f"Value null at '{path}' failed to satisfy constraint: Member must not be null" for path in shown))
+
+
 def _check_size(data: bytes, partition_key: str, limit: int, path: str) -> None:
     if len(data) > limit:
         raise _too_big(data, limit, path)
@@ -120,12 +133,17 @@ def _ordering(value: str | None, ref: Ref, now: float) -> int | None:
 @service.operation("PutRecord")
 def put_record(ctx: RequestContext, req: dict) -> dict:
     ref = stream_ref(ctx, req)
-    data, partition_key = req["Data"], req["PartitionKey"]
+    data, partition_key = req["Data"], req.get("PartitionKey")
     now = ctx.clock.now()
     after = _ordering(req.get("SequenceNumberForOrdering"), ref, now)
     with ctx.store.transaction() as tx:
         stream = load(tx, ctx, ref)
         require_data(stream, ref)
+        if partition_key is None:
+            # optional on AUTO streams only; stored as "" (a real key has at least one character)
+            if stream.get("distribution") != "AUTO":
+                raise _missing_partition_keys(["partitionKey"])
+            partition_key = ""
         _check_size(data, partition_key, stream["max_record_kib"] * 1024, "data")
         writer = _Writer(rt(ctx), tx, ref, stream, now)
         shard = writer.shard_for(partition_key, req.get("ExplicitHashKey"))
@@ -153,9 +171,19 @@ def put_records(ctx: RequestContext, req: dict) -> dict:
         request_limit = models.PUT_RECORDS_MAX_BYTES if limit <= models.DEFAULT_MAX_RECORD_KIB * 1024 \
             else models.PUT_RECORDS_MAX_BYTES_LARGE
         total = 0
+        missing = []
+        auto = stream.get("distribution") == "AUTO"
         for i, entry in enumerate(entries, 1):
-            _check_size(entry["Data"], entry["PartitionKey"], limit, f"records.{i}.member.data")
-            total += len(entry["Data"]) + len(entry["PartitionKey"].encode("utf-8", "surrogatepass"))
+            pk = entry.get("PartitionKey")
+            if pk is None:
+                # optional on AUTO streams only; stored as "" (a real key has at least one character)
+                if not auto:
+                    missing.append(f"records.{i}.member.partitionKey")
+                pk = entry["PartitionKey"] = ""
+            _check_size(entry["Data"], pk, limit, f"records.{i}.member.data")
+            total += len(entry["Data"]) + len(pk.encode("utf-8", "surrogatepass"))
+        if missing:
+            raise _missing_partition_keys(missing)
         if total > request_limit:
             # (observed) "Records size exceeds 5 MB limit"
             raise errors.InvalidArgument(f"Records size exceeds {request_limit // (1024 * 1024)} MB limit")
@@ -289,6 +317,10 @@ def read_batch(tx, ref: Ref, stream: dict, shard: dict, position: int, limit: in
         rec = {"SequenceNumber": models.encode_seq(counter, index, tag),
                "ApproximateArrivalTimestamp": (counter // 1000) / 1000,
                "Data": data, "PartitionKey": pk}
+        if not pk:
+            # written to an AUTO stream without one: "this value is not returned if the producer
+            # did not provide a partition key" (Record.PartitionKey, botocore 1.44)
+            del rec["PartitionKey"]
         if flags & store.ENCRYPTED:
             rec["EncryptionType"] = "KMS"
         records.append(rec)
