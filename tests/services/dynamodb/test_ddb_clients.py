@@ -212,3 +212,220 @@ def test_table_class_changes_are_limited_to_two_in_30_days(ddb, make_table):
             "LimitExceededException", "Subscriber limit exceeded: Updates to TableClass are limited to 2 times in "
                                       "30 day(s).")
     assert ddb.describe_table(TableName=name)["Table"]["TableClassSummary"]["TableClass"] == "STANDARD"
+
+
+# ---------------------------------------------------------------- the clients themselves
+# These drive cloudlet through real clients end to end; they found nothing wrong when written
+# and keep it so. Each skips when its client is not installed.
+
+def test_pynamodb_models_as_applications_use_them(server, monkeypatch):
+    """PynamoDB: create_table(wait=True) with a KEYS_ONLY GSI and an INCLUDE LSI, the TTL
+    attribute, optimistic locking, batch_write, rate-limited scan and query, a transaction
+    whose cancellation reasons PynamoDB parses, a transactional get."""
+    pytest.importorskip("pynamodb")
+    import datetime
+    import uuid
+
+    from pynamodb.attributes import (NumberAttribute, TTLAttribute, UnicodeAttribute, UnicodeSetAttribute,
+                                     VersionAttribute)
+    from pynamodb.connection import Connection
+    from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
+    from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection, LocalSecondaryIndex
+    from pynamodb.models import Model
+    from pynamodb.transactions import TransactGet, TransactWrite
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+
+    class ByCity(GlobalSecondaryIndex):
+        class Meta:
+            index_name = "by-city"
+            projection = KeysOnlyProjection()
+        city = UnicodeAttribute(hash_key=True)
+        age = NumberAttribute(range_key=True)
+
+    class ByAge(LocalSecondaryIndex):
+        class Meta:
+            index_name = "by-age"
+            projection = IncludeProjection(["city"])
+        email = UnicodeAttribute(hash_key=True)
+        age = NumberAttribute(range_key=True)
+
+    class Person(Model):
+        class Meta:
+            table_name = f"people-{uuid.uuid4().hex[:8]}"
+            host = server.url
+            region = "us-east-1"
+        email = UnicodeAttribute(hash_key=True)
+        n = NumberAttribute(range_key=True)
+        city = UnicodeAttribute(null=True)
+        age = NumberAttribute(null=True)
+        tags = UnicodeSetAttribute(null=True)
+        version = VersionAttribute()
+        expires = TTLAttribute(null=True)
+        by_city = ByCity()
+        by_age = ByAge()
+
+    Person.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    try:
+        conn = Connection(host=server.url, region="us-east-1")
+        ttl = conn.client.describe_time_to_live(TableName=Person.Meta.table_name)["TimeToLiveDescription"]
+        assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}
+        p = Person("a", 1, city="Oslo", age=30, tags={"x"}, expires=datetime.timedelta(days=1))
+        p.save()
+        assert p.version == 1
+        p.update(actions=[Person.age.add(1), Person.tags.add({"y"}), Person.city.remove()])
+        got = Person.get("a", 1)
+        assert (got.version, got.age, got.tags, got.city) == (2, 31, {"x", "y"}, None)
+        stale = Person("a", 1, age=0)
+        stale.version = 1
+        with pytest.raises(PutError) as e:
+            stale.save()
+        assert e.value.cause_response_code == "ConditionalCheckFailedException"
+        with pytest.raises(DeleteError):
+            stale.delete()
+        with Person.batch_write() as batch:
+            for i in range(2, 40):
+                batch.save(Person("a", i, city="Rome" if i % 2 else "Oslo", age=i))
+        assert Person.count("a") == 39 and Person.count("a", Person.n > 30) == 9
+        assert [(x.n, x.age) for x in Person.by_city.query("Oslo", Person.age < 7)] == [(2, 2), (4, 4), (6, 6)]
+        assert [(x.n, x.city) for x in Person.by_age.query("a", Person.age.between(5, 6))] == [(5, "Rome"), (6, "Oslo")]
+        assert len(list(Person.scan(Person.city.startswith("Ro"), page_size=4, rate_limit=1000))) == 19
+        assert len(list(Person.query("a", filter_condition=Person.age.is_in(3, 5, 7), page_size=2,
+                                     rate_limit=1000))) == 3
+        with pytest.raises(TransactWriteError) as e:
+            with TransactWrite(connection=conn) as tx:
+                tx.save(Person("a", 2, age=99), condition=Person.email.does_not_exist())
+                tx.update(Person.get("a", 3), actions=[Person.age.set(100)])
+        reasons = e.value.cancellation_reasons
+        assert [r.code if r else None for r in reasons] == ["ConditionalCheckFailed", None]
+        with TransactGet(connection=conn) as tg:
+            future = tg.get(Person, "a", 3)
+        assert future.get().age == 3
+    finally:
+        Person.delete_table()
+
+
+@pytest.mark.skipif(__import__("shutil").which("aws") is None, reason="AWS CLI not installed")
+def test_aws_cli_query_and_paginated_scan(server, tmp_path):
+    """AWS CLI v1: wait table-exists, put-item/get-item in JSON, query with
+    --key-condition-expression, scan with --page-size/--max-items and --starting-token."""
+    import json
+    import os
+    import subprocess
+    import uuid
+
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(tmp_path / "none"),
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    name = f"cli-{uuid.uuid4().hex[:8]}"
+
+    def run(*args):
+        out = subprocess.run(["aws", "--endpoint-url", server.url, "dynamodb", *args, "--output", "json"],
+                             env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout) if out.stdout.strip() else {}
+
+    run("create-table", "--table-name", name, "--billing-mode", "PAY_PER_REQUEST",
+        "--attribute-definitions", "AttributeName=pk,AttributeType=S", "AttributeName=sk,AttributeType=N",
+        "--key-schema", "AttributeName=pk,KeyType=HASH", "AttributeName=sk,KeyType=RANGE")
+    try:
+        run("wait", "table-exists", "--table-name", name)
+        for i in range(12):
+            run("put-item", "--table-name", name, "--item", json.dumps({"pk": {"S": "a"}, "sk": {"N": str(i)}}))
+        assert run("get-item", "--table-name", name, "--key", '{"pk": {"S": "a"}, "sk": {"N": "3"}}')["Item"] == {
+            "pk": {"S": "a"}, "sk": {"N": "3"}}
+        got = run("query", "--table-name", name, "--key-condition-expression", "pk = :p AND sk > :s",
+                  "--expression-attribute-values", '{":p": {"S": "a"}, ":s": {"N": "8"}}')
+        assert [i["sk"]["N"] for i in got["Items"]] == ["9", "10", "11"]
+        first = run("scan", "--table-name", name, "--page-size", "5", "--max-items", "7")
+        assert len(first["Items"]) == 7 and first["NextToken"]
+        rest = run("scan", "--table-name", name, "--page-size", "5", "--starting-token", first["NextToken"])
+        assert len(rest["Items"]) == 5 and "NextToken" not in rest
+        assert {i["sk"]["N"] for i in first["Items"] + rest["Items"]} == {str(i) for i in range(12)}
+    finally:
+        run("delete-table", "--table-name", name)
+        run("wait", "table-not-exists", "--table-name", name)
+
+
+JS_CLIENT = r"""
+const { DynamoDBClient, CreateTableCommand, DeleteTableCommand, PutItemCommand, TransactWriteItemsCommand,
+        waitUntilTableExists, waitUntilTableNotExists, ConditionalCheckFailedException,
+        TransactionCanceledException } = require("@aws-sdk/client-dynamodb");
+const { DynamoDBDocumentClient, PutCommand, GetCommand, BatchWriteCommand, paginateQuery } = require("@aws-sdk/lib-dynamodb");
+(async () => {
+  const client = new DynamoDBClient({ endpoint: process.env.ENDPOINT, region: "us-east-1", maxAttempts: 1,
+                                      credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+  const doc = DynamoDBDocumentClient.from(client);
+  const TableName = process.env.TABLE, out = {};
+  await client.send(new CreateTableCommand({ TableName, BillingMode: "PAY_PER_REQUEST",
+    KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }],
+    AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }, { AttributeName: "sk", AttributeType: "N" }] }));
+  out.exists = (await waitUntilTableExists({ client, maxWaitTime: 20, minDelay: 1 }, { TableName })).state;
+  await doc.send(new PutCommand({ TableName, Item: { pk: "a", sk: 0, ss: new Set(["x", "y"]), ns: new Set([1, 2]),
+                                                    m: { l: [1, "b", null, true] } } }));
+  const item = (await doc.send(new GetCommand({ TableName, Key: { pk: "a", sk: 0 } }))).Item;
+  out.item = { ss: [...item.ss].sort(), ns: [...item.ns].sort(), m: item.m };
+  await doc.send(new BatchWriteCommand({ RequestItems: { [TableName]: Array.from({ length: 20 }, (_, i) =>
+    ({ PutRequest: { Item: { pk: "a", sk: i + 1 } } })) } }));
+  out.pages = [];
+  for await (const page of paginateQuery({ client: doc, pageSize: 8 }, { TableName, KeyConditionExpression: "pk = :p",
+                                                                        ExpressionAttributeValues: { ":p": "a" } }))
+    out.pages.push(page.Items.length);
+  try {
+    await client.send(new PutItemCommand({ TableName, Item: { pk: { S: "a" }, sk: { N: "0" } },
+      ConditionExpression: "attribute_not_exists(pk)", ReturnValuesOnConditionCheckFailure: "ALL_OLD" }));
+  } catch (e) { out.ccf = { cls: e instanceof ConditionalCheckFailedException, item: e.Item && e.Item.pk }; }
+  try {
+    await client.send(new TransactWriteItemsCommand({ TransactItems: [
+      { Put: { TableName, Item: { pk: { S: "b" }, sk: { N: "1" } } } },
+      { ConditionCheck: { TableName, Key: { pk: { S: "a" }, sk: { N: "1" } }, ConditionExpression: "attribute_not_exists(pk)",
+                          ReturnValuesOnConditionCheckFailure: "ALL_OLD" } }] }));
+  } catch (e) {
+    out.tx = { cls: e instanceof TransactionCanceledException,
+               reasons: e.CancellationReasons.map(r => [r.Code, r.Item ? r.Item.sk.N : null]) };
+  }
+  await client.send(new DeleteTableCommand({ TableName }));
+  out.gone = (await waitUntilTableNotExists({ client, maxWaitTime: 20, minDelay: 1 }, { TableName })).state;
+  console.log(JSON.stringify(out));
+})().catch(e => { console.error(e); process.exit(1); });
+"""
+
+
+def _js_modules() -> str | None:
+    """A node_modules holding @aws-sdk/client-dynamodb and lib-dynamodb: CLOUDLET_TEST_NODE_MODULES,
+    else tests/node/node_modules."""
+    import os
+
+    here = os.path.join(os.path.dirname(__file__), "..", "..", "node", "node_modules")
+    for path in (os.environ.get("CLOUDLET_TEST_NODE_MODULES"), here):
+        if path and all(os.path.isdir(os.path.join(path, "@aws-sdk", p)) for p in ("client-dynamodb", "lib-dynamodb")):
+            return os.path.abspath(path)
+    return None
+
+
+def test_js_sdk_v3_client_and_document_client(server, tmp_path):
+    """AWS SDK for JavaScript v3: waiters, DocumentClient sets and nested values, BatchWrite,
+    the Query paginator, ConditionalCheckFailedException with its Item, and a
+    TransactionCanceledException's CancellationReasons (with the Item ALL_OLD asked for)."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import uuid
+
+    modules = _js_modules()
+    if shutil.which("node") is None or modules is None:
+        pytest.skip("node or @aws-sdk/client-dynamodb and lib-dynamodb (tests/node/node_modules) missing")
+    script = tmp_path / "client.cjs"
+    script.write_text(JS_CLIENT)
+    env = {**os.environ, "NODE_PATH": modules, "ENDPOINT": server.url, "TABLE": f"js-{uuid.uuid4().hex[:8]}",
+           "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE": "1"}
+    done = subprocess.run(["node", str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["exists"] == "SUCCESS" and out["gone"] == "SUCCESS"
+    assert out["item"] == {"ss": ["x", "y"], "ns": [1, 2], "m": {"l": [1, "b", None, True]}}
+    assert out["pages"] == [8, 8, 5]
+    assert out["ccf"] == {"cls": True, "item": {"S": "a"}}
+    assert out["tx"] == {"cls": True, "reasons": [["None", None], ["ConditionalCheckFailed", "1"]]}
