@@ -145,6 +145,25 @@ def test_contributor_insights_unknown_index_names_the_table(ddb, make_table):
     assert ddb.describe_contributor_insights(TableName=name)["ContributorInsightsStatus"] == "DISABLED"
 
 
+def test_contributor_insights_wait_for_a_new_index(ddb, make_table):
+    """ack-api-quirks DDB-TABLE-442/446: while a GSI is being created, insights cannot be
+    enabled on it ('... IndexStatus must be ACTIVE to enable ContributorInsights.') and
+    Describe does not find it; cloudlet enabled them at once."""
+    name = make_table()
+    ddb.update_table(TableName=name, AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+                     GlobalSecondaryIndexUpdates=[{"Create": {
+                         "IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                         "Projection": {"ProjectionType": "ALL"}}}])
+    # the index stays CREATING for about 0.3 s (README)
+    assert _refused(ddb.update_contributor_insights, TableName=name, IndexName="by-g",
+                    ContributorInsightsAction="ENABLE") == (
+        "ValidationException", "Table or Index is not in a valid state to update Key Access Insights: IndexStatus "
+                               "must be ACTIVE to enable ContributorInsights.")
+    assert _refused(ddb.describe_contributor_insights, TableName=name, IndexName="by-g") == (
+        "ResourceNotFoundException", f"Requested resource not found: Index: by-g not found for table: {name}")
+    assert [s.get("IndexName") for s in ddb.list_contributor_insights(TableName=name)[
+        "ContributorInsightsSummaries"] if s["ContributorInsightsStatus"] != "DISABLED"] == []
+
 def test_backup_and_recovery_refusals_in_aws_words(ddb, make_table):
     """ack-api-quirks DDB-TABLE-442: disabling recovery with a period, a restore with no time, a
     backup listing whose range is upside down (cloudlet accepted the first and the last)."""

@@ -20,12 +20,21 @@ _ALL = "ACCESSED_AND_THROTTLED_KEYS"
 LIST_PAGE = 100  # ListContributorInsights' MaxResults (the model's maximum) when not given
 
 
-def _index(record: dict, index: str | None) -> str:
-    """The settings key of the table ("") or of one of its global secondary indexes."""
+# AWS's texts, observed live (ack-api-quirks dynamodb DDB-TABLE-442/446)
+_NOT_READY = "Table or Index is not in a valid state to update Key Access Insights: {} must be ACTIVE to enable " \
+             "ContributorInsights."
+
+
+def _index(record: dict, index: str | None, enabling: bool = False) -> str:
+    """The settings key of the table ("") or of one of its global secondary indexes. An index
+    still being created is not found by Describe, and cannot have insights enabled yet."""
     if index is None:
         return ""
-    if not any(g["IndexName"] == index for g in record.get("GlobalSecondaryIndexes") or ()):
-        # AWS's text, observed live (ack-api-quirks dynamodb DDB-TABLE-446); LSIs included
+    gsi = next((g for g in record.get("GlobalSecondaryIndexes") or () if g["IndexName"] == index), None)
+    if gsi is not None and gsi.get("IndexStatus") == "CREATING" and enabling:
+        raise validation(_NOT_READY.format("IndexStatus"))
+    if gsi is None or gsi.get("IndexStatus") == "CREATING":
+        # LSIs included
         raise resource_not_found(f"Requested resource not found: Index: {index} not found for table: "
                                  f"{record['TableName']}")
     return index
@@ -56,10 +65,9 @@ def update_contributor_insights(ctx: RequestContext, req: dict) -> dict:
     now = ctx.clock.now()
     with ctx.store.transaction() as tx:
         record, _ = load_table(ctx, tx, name)
-        index = _index(record, req.get("IndexName"))
-        if enable and record["TableStatus"] not in ("ACTIVE", "UPDATING"):
-            raise validation(f"Table {name} is in {record['TableStatus']} state, "
-                             "cannot update contributor insights")  # not seen from AWS
+        if enable and record["TableStatus"] != "ACTIVE":
+            raise validation(_NOT_READY.format("TableStatus"))
+        index = _index(record, req.get("IndexName"), enabling=enable)
         current = _setting(record, index)
         mode = req.get("ContributorInsightsMode") or current.get("mode") or _ALL
         settings = dict(record.get("_Insights") or {})
