@@ -284,3 +284,59 @@ def test_localstack_aws_validated_flows(kinesis):
             break
     sub["EventStream"].close()
     assert got == [d.encode() for d in data]
+
+
+# Every operation that takes both StreamName and StreamARN, with the other members it needs.
+_BY_ARN = {
+    "AddTagsToStream": {"Tags": {"team": "a"}},
+    "DecreaseStreamRetentionPeriod": {"RetentionPeriodHours": 24},
+    "DeleteStream": {},
+    "DescribeStream": {},
+    "DescribeStreamSummary": {},
+    "DisableEnhancedMonitoring": {"ShardLevelMetrics": ["ALL"]},
+    "EnableEnhancedMonitoring": {"ShardLevelMetrics": ["IncomingBytes"]},
+    "GetShardIterator": {"ShardId": S0, "ShardIteratorType": "LATEST"},
+    "IncreaseStreamRetentionPeriod": {"RetentionPeriodHours": 48},
+    "ListShards": {},
+    "ListTagsForStream": {},
+    "MergeShards": {"ShardToMerge": "shardId-000000000001", "AdjacentShardToMerge": "shardId-000000000002"},
+    "PutRecord": {"Data": b"x", "PartitionKey": "k"},
+    "PutRecords": {"Records": [{"Data": b"x", "PartitionKey": "k"}]},
+    "RemoveTagsFromStream": {"TagKeys": ["team"]},
+    "SplitShard": {"ShardToSplit": S0, "NewStartingHashKey": str(2**126)},
+    "StartStreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
+    "StopStreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
+    "UpdateShardCount": {"TargetShardCount": 2, "ScalingType": "UNIFORM_SCALING"},
+    "UpdateStreamWarmThroughput": None,  # on-demand streams with a billing commitment only
+}
+
+
+def _snake(op: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in op).lstrip("_")
+
+
+def test_stream_arn_on_every_operation_and_a_disagreeing_stream_name(slow, slow_server):
+    """Each operation that takes StreamName or StreamARN ("you must use either the StreamARN or
+    the StreamName parameter, or both") works with StreamARN alone; with both naming different
+    streams it is refused and changes nothing."""
+    from tests.services.kinesis.conftest import make_slow_stream, settle
+
+    model = slow.meta.service_model
+    both = {op for op in model.operation_names
+            if {"StreamName", "StreamARN"} <= set(model.operation_model(op).input_shape.members)}
+    assert both == set(_BY_ARN)
+    make_slow_stream(slow, slow_server, "target")
+    make_slow_stream(slow, slow_server, "other")
+    arn = _arn(slow, "target")
+    last = ["SplitShard", "MergeShards", "UpdateShardCount", "DeleteStream"]  # in this order, on one shard
+    order = [op for op in _BY_ARN if op not in last and op != "UpdateStreamWarmThroughput"] + last
+    for op in order:
+        call = getattr(slow, _snake(op))
+        before = slow.describe_stream(StreamName="target")["StreamDescription"]
+        code, _ = error_of(call, StreamARN=arn, StreamName="other", **_BY_ARN[op])
+        assert code == "InvalidArgumentException", op
+        assert slow.describe_stream(StreamName="target")["StreamDescription"] == before, op
+        call(StreamARN=arn, **_BY_ARN[op])
+        settle(slow_server)
+    assert error_of(slow.describe_stream_summary, StreamARN=arn)[0] == "ResourceNotFoundException"
+    assert slow.describe_stream_summary(StreamName="other")["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
