@@ -121,7 +121,7 @@ def test_assume_role_with_web_identity(server):
         RoleArn=ROLE, RoleSessionName="pod", WebIdentityToken=token)
     assert answer["SubjectFromWebIdentityToken"] == "system:serviceaccount:ns:app"
     assert answer["Audience"] == "sts.amazonaws.com"
-    assert answer["Provider"] == "oidc.example.com/id/ABC"
+    assert answer["Provider"] == "arn:aws:iam::111111111111:oidc-provider/oidc.example.com/id/ABC"
     assert answer["AssumedRoleUser"]["Arn"] == "arn:aws:sts::111111111111:assumed-role/deployer/pod"
     with pytest.raises(ClientError) as e:
         make_client("sts", server.url).assume_role_with_web_identity(
@@ -201,3 +201,74 @@ def test_operations_not_built_say_so(server):
             RoleArn=ROLE, PrincipalArn="arn:aws:iam::111111111111:saml-provider/idp",
             SAMLAssertion="x" * 8)
     assert _error(e)[2] == 501
+
+
+# ---------------------------------------------------------------- behaviours checked against AWS's documentation
+
+_POLICY = json.dumps({"Version": "2012-10-17",
+                      "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+
+
+def test_web_identity_provider_is_the_oidc_provider_arn(server):
+    """An OpenID Connect token's Provider is the IAM OIDC provider for its issuer, in the role's account
+    (as every published EKS IRSA answer shows), whatever ProviderId says."""
+    token = _jwt({"sub": "sub-123456", "aud": "my-client", "iss": "https://issuer.example.net/tenant"})
+    sts = make_client("sts", server.url)
+    answer = sts.assume_role_with_web_identity(RoleArn=ROLE, RoleSessionName="oidc", WebIdentityToken=token,
+                                               ProviderId="issuer.example.net")
+    assert answer["Provider"] == "arn:aws:iam::111111111111:oidc-provider/issuer.example.net/tenant"
+    assert answer["SubjectFromWebIdentityToken"] == "sub-123456" and answer["Audience"] == "my-client"
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"Policy": _POLICY},
+    {"PolicyArns": [{"arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]},
+    {"Tags": [{"Key": "team", "Value": "data"}], "TransitiveTagKeys": ["team"]},
+])
+def test_session_policies_and_tags_report_packed_size(server, kwargs):
+    """PackedPolicySize: the packed size of the session policies and tags passed, as a percentage."""
+    sts = make_client("sts", server.url)
+    size = sts.assume_role(RoleArn=ROLE, RoleSessionName="packed", **kwargs)["PackedPolicySize"]
+    assert 0 < size <= 100
+    if "Tags" not in kwargs:  # web identity sessions take their tags from the token, not the request
+        token = _jwt({"sub": "sub-123456", "aud": "a", "iss": "https://issuer.example.net"})
+        web = sts.assume_role_with_web_identity(RoleArn=ROLE, RoleSessionName="packed", WebIdentityToken=token,
+                                                **kwargs)
+        assert 0 < web["PackedPolicySize"] <= 100
+    federation = {k: v for k, v in kwargs.items() if k != "TransitiveTagKeys"}
+    assert 0 < sts.get_federation_token(Name="fed-user", **federation)["PackedPolicySize"] <= 100
+    # Without session policies or tags there is nothing packed and no PackedPolicySize.
+    assert "PackedPolicySize" not in sts.assume_role(RoleArn=ROLE, RoleSessionName="plain")
+    assert "PackedPolicySize" not in sts.get_federation_token(Name="fed-user")
+
+
+def test_a_session_policy_that_is_not_json_is_malformed(server):
+    sts = make_client("sts", server.url)
+    calls = {
+        "AssumeRole": lambda p: sts.assume_role(RoleArn=ROLE, RoleSessionName="bad", Policy=p),
+        "AssumeRoleWithWebIdentity": lambda p: sts.assume_role_with_web_identity(
+            RoleArn=ROLE, RoleSessionName="bad", Policy=p,
+            WebIdentityToken=_jwt({"sub": "sub-123456", "aud": "a", "iss": "https://issuer.example.net"})),
+        "GetFederationToken": lambda p: sts.get_federation_token(Name="fed-user", Policy=p),
+    }
+    for operation, call in calls.items():
+        for policy in ("not-valid-json{", '["a list"]'):
+            with pytest.raises(ClientError) as e:
+                call(policy)
+            code, _, status = _error(e)
+            assert (operation, code, status) == (operation, "MalformedPolicyDocument", 400)
+
+
+def test_account_root_sessions_last_at_most_an_hour(server):
+    """Long-term keys are the account's root user here; AWS cuts its GetSessionToken and GetFederationToken
+    sessions to one hour instead of refusing a longer duration (API reference, DurationSeconds)."""
+    sts = make_client("sts", server.url)
+    # Measured against a 15-minute session's expiration: the server's clock may be moved by other tests.
+    def longer_than_15_minutes(answer) -> float:
+        short = sts.get_session_token(DurationSeconds=900)["Credentials"]["Expiration"]
+        return (answer["Credentials"]["Expiration"] - short).total_seconds()
+
+    for answer in (sts.get_session_token(), sts.get_session_token(DurationSeconds=86400),
+                   sts.get_federation_token(Name="fed-user"),
+                   sts.get_federation_token(Name="fed-user", DurationSeconds=43200)):
+        assert 2690 <= longer_than_15_minutes(answer) <= 2710

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 import secrets
 import string
+import zlib
 
 import orjson
 
@@ -35,6 +37,12 @@ _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):role/(?:[\x21-\x7e]*/)?([\
 _TOKEN_PREFIX = "CLDT"  # a session token of ours: prefix + base64url(JSON) of who it is for
 _KEY_ALPHABET = string.ascii_uppercase + "234567"  # what AWS access key ids are made of
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
+# AWS account root users get sessions of at most one hour from GetSessionToken and
+# GetFederationToken; a longer request is cut to an hour, not refused (API reference,
+# GetSessionToken and GetFederationToken, DurationSeconds). Long-term keys are root here.
+_ROOT_SESSION_SECONDS = 3600
+# What the packed session policies and tags are measured against (see _session_policy_size).
+_PACKED_ALLOWANCE = 2048
 
 
 def _validation_error(operation: str, violations: list[Violation], protocol: str) -> ServiceError:
@@ -85,6 +93,36 @@ def _session_identity(ctx: RequestContext) -> dict | None:
     return identity
 
 
+def _session_policy_size(req: dict) -> dict:
+    """``PackedPolicySize`` for a request that passes session policies or tags, else nothing.
+
+    AWS answers it whenever session policies or tags are passed: "a percentage value that
+    indicates the packed size of the session policies and session tags combined" (API reference,
+    AssumeRole / AssumeRoleWithWebIdentity / GetFederationToken). Its packed binary format is not
+    published; the share of 2048 bytes that the compressed policy, ARNs and tags take stands in.
+    An inline policy that is not JSON is MalformedPolicyDocument (the operations' documented error).
+    """
+    policy, arns, tags = req.get("Policy"), req.get("PolicyArns") or [], req.get("Tags") or []
+    if policy is None and not arns and not tags:
+        return {}
+    packed = b""
+    if policy is not None:
+        try:
+            document = orjson.loads(policy)
+        except orjson.JSONDecodeError:
+            document = None
+        if not isinstance(document, dict):
+            raise ServiceError("MalformedPolicyDocument", "The policy is not in the valid JSON format.")
+        packed += orjson.dumps(document)
+    packed += "".join(a.get("arn", "") for a in arns).encode()
+    packed += "".join(f"{t.get('Key', '')}={t.get('Value', '')}" for t in tags).encode()
+    return {"PackedPolicySize": max(1, math.ceil(100 * len(zlib.compress(packed)) / _PACKED_ALLOWANCE))}
+
+
+def _root_seconds(req: dict) -> int:
+    return min(req.get("DurationSeconds", _ROOT_SESSION_SECONDS), _ROOT_SESSION_SECONDS)
+
+
 def _role(role_arn: str) -> tuple[str, str]:
     match = _ROLE_ARN.fullmatch(role_arn)
     if match is None:
@@ -98,9 +136,11 @@ def _assumed_role(ctx: RequestContext, req: dict, extra: dict | None = None) -> 
     role_id = _unique_id("AROA", req["RoleArn"])
     arn = f"arn:aws:sts::{account}:assumed-role/{name}/{session}"
     identity = {"arn": arn, "user": f"{role_id}:{session}", "account": account}
+    packed = _session_policy_size(req)
     answer = {
         "Credentials": _credentials(ctx, account, req.get("DurationSeconds", 3600), identity),
         "AssumedRoleUser": {"AssumedRoleId": f"{role_id}:{session}", "Arn": arn},
+        **packed,
     }
     if req.get("SourceIdentity"):
         answer["SourceIdentity"] = req["SourceIdentity"]
@@ -128,9 +168,17 @@ def assume_role_with_web_identity(ctx: RequestContext, req: dict) -> dict:
     if isinstance(audience, list):
         audience = audience[0] if audience else None
     extra = {"SubjectFromWebIdentityToken": str(claims.get("sub", "")), "Audience": str(audience or "")}
-    issuer = req.get("ProviderId") or claims.get("iss")
+    issuer = claims.get("iss")
     if issuer:
-        extra["Provider"] = str(issuer).removeprefix("https://")
+        # For an OpenID Connect ID token, the IAM OIDC provider that trusts its issuer: AWS
+        # answers its ARN, in the role's account ("arn:aws:iam::<account>:oidc-provider/
+        # oidc.eks.<region>.amazonaws.com/id/<id>" in every published EKS IRSA answer, e.g. the
+        # Wiz EKS challenge write-ups); ProviderId is for OAuth 2.0 access tokens (API reference).
+        account, _ = _role(req["RoleArn"])
+        host = str(issuer).removeprefix("https://")
+        extra["Provider"] = f"arn:aws:iam::{account}:oidc-provider/{host}"
+    elif req.get("ProviderId"):
+        extra["Provider"] = req["ProviderId"]
     return _assumed_role(ctx, req, extra)
 
 
@@ -154,7 +202,7 @@ def get_session_token(ctx: RequestContext, req: dict) -> dict:
     if identity is not None:  # AWS: temporary credentials cannot get a session token
         raise ServiceError("AccessDenied", "Cannot call GetSessionToken with session credentials", status=403)
     me = {"arn": f"arn:aws:iam::{ctx.account}:root", "user": ctx.account, "account": ctx.account}
-    return {"Credentials": _credentials(ctx, ctx.account, req.get("DurationSeconds", 43200), me)}
+    return {"Credentials": _credentials(ctx, ctx.account, _root_seconds(req), me)}
 
 
 @service.operation("GetFederationToken")
@@ -163,9 +211,11 @@ def get_federation_token(ctx: RequestContext, req: dict) -> dict:
     arn = f"arn:aws:sts::{ctx.account}:federated-user/{name}"
     user = f"{ctx.account}:{name}"
     identity = {"arn": arn, "user": user, "account": ctx.account}
+    packed = _session_policy_size(req)
     return {
-        "Credentials": _credentials(ctx, ctx.account, req.get("DurationSeconds", 43200), identity),
+        "Credentials": _credentials(ctx, ctx.account, _root_seconds(req), identity),
         "FederatedUser": {"FederatedUserId": user, "Arn": arn},
+        **packed,
     }
 
 
