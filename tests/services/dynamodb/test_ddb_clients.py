@@ -132,6 +132,34 @@ def test_update_table_refusals_in_aws_words(ddb, ddb_raw, make_table):
     assert ddb.describe_table(TableName=name)["Table"]["SSEDescription"]["KMSMasterKeyArn"] == key
 
 
+
+def test_index_in_flight_blocks_table_delete_and_a_second_delete(ddb, make_table):
+    """ack-api-quirks DDB-TABLE-444 (ResourceInUseException, observed live): DeleteTable while an
+    index is being created, updated or deleted, and a Delete of an index already being deleted
+    (cloudlet deleted the table, and answered the second Delete with LimitExceeded)."""
+    import time
+
+    gsi = {"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+           "Projection": {"ProjectionType": "KEYS_ONLY"}}
+    name = make_table(AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                            {"AttributeName": "sk", "AttributeType": "S"},
+                                            {"AttributeName": "g", "AttributeType": "S"}],
+                      GlobalSecondaryIndexes=[gsi])
+    ddb.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-g"}}])
+    # the index stays DELETING for about 0.3 s
+    assert _refused(ddb.update_table, TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-g"}}]) == (
+        "ResourceInUseException", f"Attempt to change a resource which is still in use: Index is being deleted. "
+                                  f"Table: {name} Index: by-g")
+    assert _refused(ddb.delete_table, TableName=name) == (
+        "ResourceInUseException", "Attempt to change a resource which is still in use: Cannot delete table while "
+                                  "indexes are being created, updated, or deleted.")
+    assert ddb.describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
+    for _ in range(200):
+        if "GlobalSecondaryIndexes" not in ddb.describe_table(TableName=name)["Table"]:
+            break
+        time.sleep(0.02)
+    assert ddb.delete_table(TableName=name)["TableDescription"]["TableStatus"] == "DELETING"
+
 # ---------------------------------------------------------------- contributor insights, backups, PITR
 
 def test_contributor_insights_unknown_index_names_the_table(ddb, make_table):
