@@ -14,6 +14,7 @@ import struct
 from dataclasses import dataclass
 from operator import attrgetter
 
+from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.sqs.errors import error, invalid_parameter, invalid_value, missing_parameter
 from cloudlet.services.sqs.models import MAX_DELAY_SECONDS, Queue
 
@@ -125,6 +126,19 @@ def has_invalid_chars(text: str) -> bool:
     return _INVALID_CHARS.search(text) is not None
 
 
+def list_values_unsupported(operation: str) -> ServiceError:
+    # The model reserves StringListValues/BinaryListValues ("Not implemented"); AWS refuses them
+    # as UnsupportedOperation, for SendMessageBatch as the whole request's error
+    # (ruby-shoryuken/shoryuken#769: "Message attribute list values in SendMessageBatch
+    # operation are not supported. (Aws::SQS::Errors::UnsupportedOperation)").
+    return error("UnsupportedOperation", f"Message attribute list values in {operation} operation are not supported.")
+
+
+def has_list_values(entries: list[dict]) -> bool:
+    return any(value.get("StringListValues") or value.get("BinaryListValues")
+               for entry in entries for value in (entry.get("MessageAttributes") or {}).values())
+
+
 def validate_message_attributes(attrs: dict) -> int:
     """Check message attributes; return their size in bytes (counted towards the message size)."""
     if len(attrs) > MAX_MESSAGE_ATTRIBUTES:
@@ -147,7 +161,7 @@ def validate_message_attributes(attrs: dict) -> int:
             raise invalid_parameter(f"The type of message (user) attribute '{name}' is invalid. You must use only the "
                                     "following supported type prefixes: Binary, Number, String.")
         if value.get("StringListValues") or value.get("BinaryListValues"):
-            raise invalid_parameter("Message attribute list values in SendMessage operation are not supported.")
+            raise list_values_unsupported("SendMessage")
         if dtype.startswith("Binary"):
             blob = value.get("BinaryValue")
             if not blob:

@@ -17,6 +17,8 @@ from cloudlet.services.sqs.message import (
     check_batch_ids,
     check_fifo_batch,
     check_send,
+    has_list_values,
+    list_values_unsupported,
     md5_hex,
     parse_receipt_handle,
     receipt_handle,
@@ -94,6 +96,8 @@ def _raw_size(entry: dict) -> int:
 def send_message_batch(ctx: RequestContext, req: dict) -> dict:
     entries = req["Entries"]
     check_batch_ids(entries, "SendMessageBatchRequestEntry")
+    if has_list_values(entries):
+        raise list_values_unsupported("SendMessageBatch")
     total = sum(_raw_size(e) for e in entries)
     if total > MAX_BATCH_SIZE:
         raise error("BatchRequestTooLong",
