@@ -476,3 +476,22 @@ def test_js_sdk_v3_client_and_document_client(server, tmp_path):
     assert out["pages"] == [8, 8, 5]
     assert out["ccf"] == {"cls": True, "item": {"S": "a"}}
     assert out["tx"] == {"cls": True, "reasons": [["None", None], ["ConditionalCheckFailed", "1"]]}
+
+
+
+def test_restore_with_an_index_the_backup_lacks(ddb, make_table):
+    """ack-api-quirks DDB-TABLE-442 (observed live): a restore override naming an index the
+    source table did not have is 'Invalid Request: Index <name> does not match a secondary index
+    that existed in the source table and cannot be created during the restore operation' (cloudlet's
+    text was a guess); no table is made."""
+    name = make_table()
+    backup = ddb.create_backup(TableName=name, BackupName="bk1")["BackupDetails"]["BackupArn"]
+    target = name + "-r"
+    gsi = {"IndexName": "new-index", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+           "Projection": {"ProjectionType": "ALL"}}
+    assert _refused(ddb.restore_table_from_backup, TargetTableName=target, BackupArn=backup,
+                    GlobalSecondaryIndexOverride=[gsi]) == (
+        "ValidationException", "Invalid Request: Index new-index does not match a secondary index that existed in "
+                               "the source table and cannot be created during the restore operation")
+    assert target not in ddb.list_tables()["TableNames"]
+    ddb.delete_backup(BackupArn=backup)

@@ -33,7 +33,7 @@ from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb import schema as M
 from cloudlet.services.dynamodb import store as S
-from cloudlet.services.dynamodb.errors import invalid, table_not_found_exception
+from cloudlet.services.dynamodb.errors import invalid, table_not_found_exception, validation
 from cloudlet.services.dynamodb.service import service
 from cloudlet.services.dynamodb.tables import add_table, load_table, name_of, state
 
@@ -347,10 +347,10 @@ def _indexes(kept: list | None, override: list | None, kind: str) -> list:
     out = []
     for ix in override:
         old = by_name.get(ix["IndexName"])
-        # Not seen from AWS; the API reference: "The indexes provided should
-        # match existing secondary indexes."
+        # AWS's text, observed live (ack-api-quirks dynamodb DDB-TABLE-442)
         if old is None:
-            raise invalid(f"The {kind} secondary index {ix['IndexName']} does not exist in the backup")
+            raise validation(f"Invalid Request: Index {ix['IndexName']} does not match a secondary index that "
+                             "existed in the source table and cannot be created during the restore operation")
         if ix["KeySchema"] != old["KeySchema"]:
             raise invalid(f"The key schema of {kind} secondary index {ix['IndexName']} does not match the backup")
         out.append(ix)
