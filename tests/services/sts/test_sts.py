@@ -272,3 +272,20 @@ def test_account_root_sessions_last_at_most_an_hour(server):
                    sts.get_federation_token(Name="fed-user"),
                    sts.get_federation_token(Name="fed-user", DurationSeconds=43200)):
         assert 2690 <= longer_than_15_minutes(answer) <= 2710
+
+
+def test_role_chaining_is_limited_to_one_hour(server):
+    """Temporary credentials (an assumed role's, or GetSessionToken's) assuming a role: DurationSeconds
+    over an hour fails with AWS's ValidationError (API reference, AssumeRole; aws-vault#263)."""
+    sts = make_client("sts", server.url)
+    for creds in (sts.assume_role(RoleArn=ROLE, RoleSessionName="first")["Credentials"],
+                  sts.get_session_token(DurationSeconds=900)["Credentials"]):
+        chained = _client_with(server, creds)
+        with pytest.raises(ClientError) as e:
+            chained.assume_role(RoleArn=ROLE, RoleSessionName="second", DurationSeconds=3601)
+        assert _error(e) == ("ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit "
+                             "for roles assumed by role chaining.", 400)
+        answer = chained.assume_role(RoleArn=ROLE, RoleSessionName="second", DurationSeconds=3600)
+        assert answer["AssumedRoleUser"]["Arn"] == "arn:aws:sts::111111111111:assumed-role/deployer/second"
+    # Long-term keys may ask for up to 12 hours.
+    assert sts.assume_role(RoleArn=ROLE, RoleSessionName="long", DurationSeconds=43200)["Credentials"]

@@ -158,6 +158,13 @@ def get_caller_identity(ctx: RequestContext, req: dict) -> dict:
 
 @service.operation("AssumeRole")
 def assume_role(ctx: RequestContext, req: dict) -> dict:
+    if req.get("DurationSeconds", 0) > _ROOT_SESSION_SECONDS and _session_identity(ctx) is not None:
+        # Role chaining (temporary credentials assuming a role) is limited to one hour and a
+        # longer DurationSeconds fails (API reference, AssumeRole); AWS's answer, also for
+        # GetSessionToken credentials: mmmorris1975/aws-runas#11, 99designs/aws-vault#263.
+        raise ServiceError("ValidationError",
+                           "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by "
+                           "role chaining.")
     return _assumed_role(ctx, req)
 
 
