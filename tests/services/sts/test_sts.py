@@ -218,6 +218,11 @@ def test_web_identity_provider_is_the_oidc_provider_arn(server):
                                                ProviderId="issuer.example.net")
     assert answer["Provider"] == "arn:aws:iam::111111111111:oidc-provider/issuer.example.net/tenant"
     assert answer["SubjectFromWebIdentityToken"] == "sub-123456" and answer["Audience"] == "my-client"
+    # A built-in provider (no IAM identity provider behind it) is named by its host.
+    google = _jwt({"sub": "1234567890", "aud": "client.apps.googleusercontent.com",
+                   "iss": "https://accounts.google.com"})
+    answer = sts.assume_role_with_web_identity(RoleArn=ROLE, RoleSessionName="oidc", WebIdentityToken=google)
+    assert answer["Provider"] == "accounts.google.com"
 
 
 @pytest.mark.parametrize("kwargs", [

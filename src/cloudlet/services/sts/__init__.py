@@ -41,6 +41,10 @@ _SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
 # GetFederationToken; a longer request is cut to an hour, not refused (API reference,
 # GetSessionToken and GetFederationToken, DurationSeconds). Long-term keys are root here.
 _ROOT_SESSION_SECONDS = 3600
+# Web identity providers a role may trust without an IAM identity provider (IAM User Guide,
+# "Identity providers and federation": the Federated principals of Amazon, Facebook, Google, Cognito).
+_BUILT_IN_PROVIDERS = frozenset({"www.amazon.com", "graph.facebook.com", "accounts.google.com",
+                                 "cognito-identity.amazonaws.com"})
 # What the packed session policies and tags are measured against (see _session_policy_size).
 _PACKED_ALLOWANCE = 2048
 
@@ -181,9 +185,11 @@ def assume_role_with_web_identity(ctx: RequestContext, req: dict) -> dict:
         # answers its ARN, in the role's account ("arn:aws:iam::<account>:oidc-provider/
         # oidc.eks.<region>.amazonaws.com/id/<id>" in every published EKS IRSA answer, e.g. the
         # Wiz EKS challenge write-ups); ProviderId is for OAuth 2.0 access tokens (API reference).
+        # The built-in providers need no IAM identity provider and are named as they are (the
+        # API reference's example answers <Provider>www.amazon.com</Provider>).
         account, _ = _role(req["RoleArn"])
         host = str(issuer).removeprefix("https://")
-        extra["Provider"] = f"arn:aws:iam::{account}:oidc-provider/{host}"
+        extra["Provider"] = host if host in _BUILT_IN_PROVIDERS else f"arn:aws:iam::{account}:oidc-provider/{host}"
     elif req.get("ProviderId"):
         extra["Provider"] = req["ProviderId"]
     return _assumed_role(ctx, req, extra)
