@@ -466,8 +466,10 @@ print(os.path.getsize({path!r} + "-wal"), flush=True)
 time.sleep(60)
 """
     wal_size = _kill_9_after_first_line(child, int)
-    # ~8 MB of values went through a WAL that kept starting over
-    assert wal_size < 6_000_000  # without restarts: ~14 MB
+    # ~8 MB of values went through a WAL that kept starting over. The file keeps its
+    # high-water mark: a restart the checkpoint thread delays (a busy machine: 7.9 MB seen
+    # with three CPU hogs beside the test) leaves it larger than the usual 2-5 MB.
+    assert wal_size < 10_000_000  # without restarts: ~14 MB
     s = SqliteStore(path)
     with s.transaction() as tx:
         got = dict(tx.range())

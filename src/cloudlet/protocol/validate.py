@@ -72,12 +72,20 @@ def format_value(value: Any) -> str:
     return f"'{value}'"
 
 
+def shown_value(v: Violation) -> str:
+    """The value as 'Value ... at' shows it: quoted like a scalar when it is a list or map
+    ("Value '[]' at 'transactItems'" from DynamoDB, "Value '[]' at 'records'" from Kinesis)."""
+    if v.kind == "required":
+        return "null"
+    text = format_value(v.value)
+    return f"'{text}'" if isinstance(v.value, (list, tuple, dict)) else text
+
+
 def validation_message(violations: list[Violation]) -> str:
     n = len(violations)
     head = f"{n} validation error{'s' if n != 1 else ''} detected: "
     return head + "; ".join(
-        f"Value {format_value(v.value) if v.kind != 'required' else 'null'} at '{v.path}' "
-        f"failed to satisfy constraint: {v.constraint}"
+        f"Value {shown_value(v)} at '{v.path}' failed to satisfy constraint: {v.constraint}"
         for v in violations
     )
 

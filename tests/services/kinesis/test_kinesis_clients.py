@@ -340,3 +340,10 @@ def test_stream_arn_on_every_operation_and_a_disagreeing_stream_name(slow, slow_
         settle(slow_server)
     assert error_of(slow.describe_stream_summary, StreamARN=arn)[0] == "ResourceNotFoundException"
     assert slow.describe_stream_summary(StreamName="other")["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
+
+
+def test_an_empty_record_list_is_quoted_like_a_scalar(raw):
+    """'Value '[]' at 'records'': coral services quote a list value (kinesalite's putRecords test, run against AWS)."""
+    assert error_of(raw.put_records, StreamName="any-stream", Records=[]) == (
+        "ValidationException", "1 validation error detected: Value '[]' at 'records' "
+        "failed to satisfy constraint: Member must have length greater than or equal to 1")
