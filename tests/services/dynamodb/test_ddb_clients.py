@@ -495,3 +495,46 @@ def test_restore_with_an_index_the_backup_lacks(ddb, make_table):
                                "the source table and cannot be created during the restore operation")
     assert target not in ddb.list_tables()["TableNames"]
     ddb.delete_backup(BackupArn=backup)
+
+
+def test_on_demand_maximums_checked_as_aws_checks_them(ddb, make_table):
+    """ack-api-quirks DDB-TABLE-442 (observed live): OnDemandThroughput on a provisioned table,
+    and a maximum below 1 (-1 clears it, in UpdateTable only); cloudlet accepted all of them."""
+    import uuid
+
+    odt_name = f"t-{uuid.uuid4().hex[:10]}"
+    assert _refused(ddb.create_table, TableName=odt_name, **{**KEY, "OnDemandThroughput": {"MaxReadRequestUnits": 0}}) == (
+        "ValidationException", INVALID + "Requested MaxReadRequestUnits for OnDemandThroughput for table is outside of "
+                                         "valid range")
+    assert _refused(ddb.create_table, TableName=odt_name, **{
+        **KEY, "BillingMode": "PROVISIONED", "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+        "OnDemandThroughput": {"MaxWriteRequestUnits": 5}}) == (
+        "ValidationException", INVALID + "MaxWriteRequestUnits for OnDemandThroughput cannot be specified when the "
+                                         "table BillingMode is PROVISIONED")
+    assert odt_name not in ddb.list_tables()["TableNames"]
+    name = make_table(OnDemandThroughput={"MaxReadRequestUnits": 100})
+    assert _refused(ddb.update_table, TableName=name, OnDemandThroughput={"MaxWriteRequestUnits": -2}) == (
+        "ValidationException", INVALID + "Requested MaxWriteRequestUnits for OnDemandThroughput for table is outside of "
+                                         "valid range")
+    assert ddb.describe_table(TableName=name)["Table"]["OnDemandThroughput"] == {"MaxReadRequestUnits": 100}
+    ddb.update_table(TableName=name, OnDemandThroughput={"MaxReadRequestUnits": -1})  # clears it
+
+
+def test_restore_overrides_refused_in_aws_words(ddb, make_table):
+    """ack-api-quirks DDB-TABLE-442 (RestoreTableFromBackup, observed live): throughput with an
+    on-demand override, and an on-demand maximum below 1 (cloudlet gave CreateTable's text for the
+    first and accepted the second); no table is made."""
+    name = make_table()
+    backup = ddb.create_backup(TableName=name, BackupName="bk1")["BackupDetails"]["BackupArn"]
+    target = name + "-r"
+    pt = {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}
+    assert _refused(ddb.restore_table_from_backup, TargetTableName=target, BackupArn=backup,
+                    BillingModeOverride="PAY_PER_REQUEST", ProvisionedThroughputOverride=pt) == (
+        "ValidationException", "Invalid Request: Cannot override ProvisionedThroughput if BillingMode is overridden "
+                               "to PAY_PER_REQUEST")
+    assert _refused(ddb.restore_table_from_backup, TargetTableName=target, BackupArn=backup,
+                    OnDemandThroughputOverride={"MaxReadRequestUnits": 0}) == (
+        "ValidationException", "Invalid Request: Requested MaxReadRequestUnits for OnDemandThroughput is outside of "
+                               "valid range")
+    assert target not in ddb.list_tables()["TableNames"]
+    ddb.delete_backup(BackupArn=backup)

@@ -291,6 +291,20 @@ def _restored_record(ctx: RequestContext, src: dict, req: dict, name: str, now: 
     billing = req.get("BillingModeOverride") or src.get("BillingMode", "PROVISIONED")
     create: dict = {"KeySchema": src["KeySchema"], "BillingMode": billing}
     pt = req.get("ProvisionedThroughputOverride")
+    # AWS's texts for the overrides, observed live (ack-api-quirks dynamodb DDB-TABLE-442)
+    if req.get("BillingModeOverride") == "PAY_PER_REQUEST" and pt is not None:
+        raise validation("Invalid Request: Cannot override ProvisionedThroughput if BillingMode is overridden to "
+                         "PAY_PER_REQUEST")
+    # (the 'Invalid Request: ' prefix of the next two is inferred from the family's other texts)
+    if billing == "PAY_PER_REQUEST" and pt is not None:
+        raise validation("Invalid Request: Cannot override ProvisionedThroughput unless BillingMode is PROVISIONED")
+    if (req.get("BillingModeOverride") == "PROVISIONED" and pt is None
+            and src.get("BillingMode", "PROVISIONED") != "PROVISIONED"):
+        raise validation("Invalid Request: Must override ProvisionedThroughput if BillingMode is overridden to "
+                         "PROVISIONED")
+    for unit, v in (req.get("OnDemandThroughputOverride") or {}).items():
+        if v is not None and v < 1 and v != -1:
+            raise validation(f"Invalid Request: Requested {unit} for OnDemandThroughput is outside of valid range")
     if billing == "PROVISIONED":
         if pt is None and src.get("BillingMode", "PROVISIONED") == "PROVISIONED":
             pt = _throughput(src.get("ProvisionedThroughput"))
@@ -323,6 +337,13 @@ def _restored_record(ctx: RequestContext, src: dict, req: dict, name: str, now: 
         used.update(k["AttributeName"] for k in ix["KeySchema"])
     create["AttributeDefinitions"] = [d for d in src["AttributeDefinitions"] if d["AttributeName"] in used]
     on_demand = req.get("OnDemandThroughputOverride") or src.get("OnDemandThroughput")
+    if billing == "PROVISIONED":
+        if req.get("OnDemandThroughputOverride"):
+            unit = next(iter(req["OnDemandThroughputOverride"]))
+            # the 'Invalid Request: ' prefix is inferred from the family's other texts
+            raise validation(f"Invalid Request: Cannot override {unit} for OnDemandThroughput unless "
+                             "BillingModeOverride is PAY_PER_REQUEST")
+        on_demand = None  # an on-demand source's maximums do not carry over to a provisioned table
     if on_demand:
         create["OnDemandThroughput"] = on_demand
     sse = req.get("SSESpecificationOverride")

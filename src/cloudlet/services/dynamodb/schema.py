@@ -440,6 +440,8 @@ def new_table(req: dict, name: str, account: str, region: str, now: float) -> di
         record["SSEDescription"] = sse_description(sse, account, region)
     if req.get("TableClass"):
         record["TableClass"] = req["TableClass"]
+    if req.get("OnDemandThroughput") is not None:
+        check_on_demand(req["OnDemandThroughput"], billing)
     for extra in ("OnDemandThroughput", "WarmThroughput"):
         if req.get(extra) is not None:
             record[extra] = dict(req[extra])
@@ -529,6 +531,21 @@ def set_stream(record: dict, spec: dict, now: float) -> None:
         record["LatestStreamArn"] = f"{record['TableArn']}/stream/{label}"
     else:
         record["StreamSpecification"] = {"StreamEnabled": False}
+
+
+def check_on_demand(odt: dict, billing: str, clear_ok: bool = False) -> None:
+    """A table's OnDemandThroughput (CreateTable, UpdateTable) in AWS's words (observed live:
+    ack-api-quirks dynamodb DDB-TABLE-442): none on a provisioned table, and each maximum at
+    least 1 (-1, no maximum, only where an UpdateTable clears it)."""
+    for unit in ("MaxReadRequestUnits", "MaxWriteRequestUnits"):
+        v = odt.get(unit)
+        if v is None:
+            continue
+        if billing == "PROVISIONED":
+            raise invalid(f"{unit} for OnDemandThroughput cannot be specified when the table BillingMode is "
+                          "PROVISIONED")
+        if v < 1 and not (clear_ok and v == -1):
+            raise invalid(f"Requested {unit} for OnDemandThroughput for table is outside of valid range")
 
 
 def check_sse(sse: dict) -> None:

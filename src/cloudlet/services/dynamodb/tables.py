@@ -509,6 +509,8 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
         record["_DeletionProtectionSetAt"] = now
         record["DeletionProtectionEnabled"] = bool(req["DeletionProtectionEnabled"])
         changed = True
+    if req.get("OnDemandThroughput") is not None:
+        M.check_on_demand(req["OnDemandThroughput"], record.get("BillingMode", "PROVISIONED"), clear_ok=True)
     for extra in ("OnDemandThroughput", "WarmThroughput"):
         if req.get(extra) is not None:
             # warm throughput only grows: a value not given stays as it was
