@@ -4,6 +4,7 @@ credential providers use them."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -197,9 +198,7 @@ def test_sdk_web_identity_provider(server, tmp_path):
 
 def test_operations_not_built_say_so(server):
     with pytest.raises(ClientError) as e:
-        make_client("sts", server.url).assume_role_with_saml(
-            RoleArn=ROLE, PrincipalArn="arn:aws:iam::111111111111:saml-provider/idp",
-            SAMLAssertion="x" * 8)
+        make_client("sts", server.url).decode_authorization_message(EncodedMessage="x" * 8)
     assert _error(e)[2] == 501
 
 
@@ -294,3 +293,70 @@ def test_role_chaining_is_limited_to_one_hour(server):
         assert answer["AssumedRoleUser"]["Arn"] == "arn:aws:sts::111111111111:assumed-role/deployer/second"
     # Long-term keys may ask for up to 12 hours.
     assert sts.assume_role(RoleArn=ROLE, RoleSessionName="long", DurationSeconds=43200)["Credentials"]
+
+
+def _saml_response(session: str | None = "jane@example.com", name_format: str | None =
+                   "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent", source: str | None = None) -> str:
+    """A base64 SAML 2.0 Response as an IdP posts it to AWS sign-in (unsigned: nothing checks it)."""
+    attributes = {"https://aws.amazon.com/SAML/Attributes/Role":
+                  "arn:aws:iam::111111111111:role/team/deployer,arn:aws:iam::111111111111:saml-provider/Corp"}
+    if session is not None:
+        attributes["https://aws.amazon.com/SAML/Attributes/RoleSessionName"] = session
+    if source is not None:
+        attributes["https://aws.amazon.com/SAML/Attributes/SourceIdentity"] = source
+    statements = "".join(f'<saml:Attribute Name="{k}"><saml:AttributeValue>{v}</saml:AttributeValue></saml:Attribute>'
+                         for k, v in attributes.items())
+    fmt = f' Format="{name_format}"' if name_format else ""
+    xml = (
+        '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+        'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" Version="2.0" ID="_r1">'
+        '<saml:Issuer>https://idp.example.com/saml</saml:Issuer>'
+        '<saml:Assertion Version="2.0" ID="_a1"><saml:Issuer>https://idp.example.com/saml</saml:Issuer>'
+        f'<saml:Subject><saml:NameID{fmt}>user-4711</saml:NameID>'
+        '<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">'
+        '<saml:SubjectConfirmationData Recipient="https://signin.aws.amazon.com/saml"/>'
+        '</saml:SubjectConfirmation></saml:Subject>'
+        f'<saml:AttributeStatement>{statements}</saml:AttributeStatement></saml:Assertion></samlp:Response>')
+    return base64.b64encode(xml.encode()).decode()
+
+
+_SAML_PROVIDER = "arn:aws:iam::111111111111:saml-provider/Corp"
+
+
+def test_assume_role_with_saml(server):
+    """AWS reads the session name, subject, issuer and recipient from the assertion (API reference,
+    AssumeRoleWithSAML); called without credentials, as SAML CLI tools do."""
+    unsigned = boto3.client("sts", endpoint_url=server.url, region_name=REGION,
+                            config=Config(signature_version=UNSIGNED, retries={"max_attempts": 0}))
+    answer = unsigned.assume_role_with_saml(RoleArn=ROLE, PrincipalArn=_SAML_PROVIDER,
+                                            SAMLAssertion=_saml_response(source="jane"), Policy=_POLICY)
+    assert answer["AssumedRoleUser"]["Arn"] == "arn:aws:sts::111111111111:assumed-role/deployer/jane@example.com"
+    assert answer["Subject"] == "user-4711" and answer["SubjectType"] == "persistent"
+    assert answer["Issuer"] == "https://idp.example.com/saml"
+    assert answer["Audience"] == "https://signin.aws.amazon.com/saml"
+    # BASE64(SHA1(issuer + account + "/" + provider name)), the API reference's recipe.
+    assert answer["NameQualifier"] == base64.b64encode(
+        hashlib.sha1(b"https://idp.example.com/saml111111111111/Corp").digest()).decode()
+    assert answer["SourceIdentity"] == "jane" and 0 < answer["PackedPolicySize"] <= 100
+    me = _client_with(server, answer["Credentials"]).get_caller_identity()
+    assert me["Arn"] == answer["AssumedRoleUser"]["Arn"] and me["Account"] == "111111111111"
+    # A Format outside the SAML 2.0 name-id formats comes back unchanged; none is SAML's "unspecified".
+    other = unsigned.assume_role_with_saml(RoleArn=ROLE, PrincipalArn=_SAML_PROVIDER,
+                                           SAMLAssertion=_saml_response(name_format=None))
+    assert other["SubjectType"] == "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+
+
+@pytest.mark.parametrize("assertion, message", [
+    (_saml_response(session=None), "RoleSessionName in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}"),
+    (_saml_response(session="a b"), "RoleSessionName in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}"),
+    (base64.b64encode(b"This is not a SAML response").decode(), None),
+    ("%%%% not base64 %%%%", None),
+])
+def test_assume_role_with_saml_refuses_what_it_cannot_read(server, assertion, message):
+    with pytest.raises(ClientError) as e:
+        make_client("sts", server.url).assume_role_with_saml(
+            RoleArn=ROLE, PrincipalArn=_SAML_PROVIDER, SAMLAssertion=assertion)
+    code, text, status = _error(e)
+    assert (code, status) == ("InvalidIdentityToken", 400)
+    if message:
+        assert text == message

@@ -2,10 +2,11 @@
 
 What tools ask before anything else: ``aws sts get-caller-identity``, the
 Terraform AWS provider's account lookup, an SDK's assume-role credential
-provider (a profile's ``role_arn``, ``AWS_ROLE_ARN`` + ``AWS_WEB_IDENTITY_TOKEN_FILE``).
+provider (a profile's ``role_arn``, ``AWS_ROLE_ARN`` + ``AWS_WEB_IDENTITY_TOKEN_FILE``), SAML
+sign-in tools (AssumeRoleWithSAML).
 
 cloudlet has no IAM, so every caller may assume every role and nothing is
-signed or checked. Credentials are still meaningful: a temporary access key id
+signed or checked (web identity tokens and SAML assertions are read, not verified). Credentials are still meaningful: a temporary access key id
 carries the account of the role it was issued for (``ASIA`` + the 12-digit
 account + 4 characters; ``gateway.sigv4.account_for`` reads it back), so a
 client using an assumed role's credentials works in that role's account, as
@@ -17,11 +18,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import math
 import re
 import secrets
 import string
 import zlib
+from xml.etree import ElementTree
 
 import orjson
 
@@ -207,6 +210,63 @@ def _jwt_claims(token: str) -> dict:
             pass
     raise ServiceError("InvalidIdentityToken", "The ID Token provided is not a valid JWT. "
                                                "(You may see this error if you sent an Access Token)")
+
+
+# SAML 2.0 (OASIS saml-core-2.0-os) and the attributes AWS reads from an assertion (IAM User
+# Guide, "Configure SAML assertions for the authentication response").
+_SAML = "{urn:oasis:names:tc:SAML:2.0:assertion}"
+_AWS_SAML_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/"
+_NAME_ID_FORMAT_PREFIX = "urn:oasis:names:tc:SAML:2.0:nameid-format:"
+_UNSPECIFIED_NAME_ID = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"  # no Format: SAML core 8.3.1
+_SAML_SESSION_NAME = re.compile(r"[a-zA-Z_0-9+=,.@-]{2,64}")
+
+
+@service.operation("AssumeRoleWithSAML")
+def assume_role_with_saml(ctx: RequestContext, req: dict) -> dict:
+    """Credentials for a SAML 2.0 authentication response, read as AWS reads it; like web identity
+    tokens, its signature is not checked (there is no identity provider to trust)."""
+    assertion = _saml_assertion(req["SAMLAssertion"])
+    attributes: dict[str, list[str]] = {}
+    for attribute in assertion.iter(f"{_SAML}Attribute"):
+        values = [(v.text or "").strip() for v in attribute.iter(f"{_SAML}AttributeValue")]
+        attributes.setdefault(attribute.get("Name", ""), []).extend(values)
+    session = (attributes.get(_AWS_SAML_ATTRIBUTE + "RoleSessionName") or [""])[0]
+    if not _SAML_SESSION_NAME.fullmatch(session):
+        # AWS's text for a missing or malformed RoleSessionName attribute (MicrosoftDocs/azure-docs#45025).
+        raise ServiceError("InvalidIdentityToken",
+                           "RoleSessionName in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}")
+    issuer = (assertion.findtext(f"{_SAML}Issuer") or "").strip()
+    name_id = assertion.find(f"{_SAML}Subject/{_SAML}NameID")
+    recipient = assertion.find(f"{_SAML}Subject/{_SAML}SubjectConfirmation/{_SAML}SubjectConfirmationData")
+    account, _ = _role(req["RoleArn"])
+    provider = req["PrincipalArn"].rsplit("/", 1)[-1]
+    # The response members as the API reference defines them: Subject is the NameID, SubjectType its
+    # Format without the SAML 2.0 name-id prefix, Audience the Recipient of SubjectConfirmationData,
+    # NameQualifier BASE64(SHA1(Issuer + account id + "/" + the SAML provider's name)).
+    name_format = (name_id.get("Format") if name_id is not None else None) or _UNSPECIFIED_NAME_ID
+    extra = {
+        "Subject": (name_id.text or "").strip() if name_id is not None else "",
+        "SubjectType": name_format.removeprefix(_NAME_ID_FORMAT_PREFIX),
+        "Issuer": issuer,
+        "Audience": recipient.get("Recipient", "") if recipient is not None else "",
+        "NameQualifier": base64.b64encode(hashlib.sha1(f"{issuer}{account}/{provider}".encode()).digest()).decode(),
+    }
+    source = (attributes.get(_AWS_SAML_ATTRIBUTE + "SourceIdentity") or [None])[0]
+    return _assumed_role(ctx, {**req, "RoleSessionName": session, "SourceIdentity": source}, extra)
+
+
+def _saml_assertion(encoded: str) -> ElementTree.Element:
+    """The Assertion of a base64-encoded SAML Response (or a bare Assertion)."""
+    try:
+        root = ElementTree.fromstring(base64.b64decode(encoded, validate=False))
+    except (ValueError, binascii.Error, ElementTree.ParseError):
+        root = None
+    if root is not None:
+        assertion = root if root.tag == f"{_SAML}Assertion" else root.find(f"{_SAML}Assertion")
+        if assertion is not None:
+            return assertion
+    # AWS's text for an assertion it cannot read is not on record; this one is a guess.
+    raise ServiceError("InvalidIdentityToken", "Invalid SAML response: no SAML 2.0 Assertion could be read.")
 
 
 @service.operation("GetSessionToken")
