@@ -198,8 +198,16 @@ def test_sdk_web_identity_provider(server, tmp_path):
 
 def test_operations_not_built_say_so(server):
     with pytest.raises(ClientError) as e:
-        make_client("sts", server.url).decode_authorization_message(EncodedMessage="x" * 8)
+        make_client("sts", server.url).get_delegated_access_token(TradeInToken="x" * 8)
     assert _error(e)[2] == 501
+
+
+@pytest.mark.parametrize("message", [base64.b64encode(b'{"allowed": false}').decode(), "not-valid-base64!!!"])
+def test_decode_authorization_message_decodes_only_what_aws_encoded(server, message):
+    """Only AWS's own encrypted AccessDenied details decode; cloudlet encodes none."""
+    with pytest.raises(ClientError) as e:
+        make_client("sts", server.url).decode_authorization_message(EncodedMessage=message)
+    assert _error(e)[0] == "InvalidAuthorizationMessageException" and _error(e)[2] == 400
 
 
 # ---------------------------------------------------------------- behaviours checked against AWS's documentation
