@@ -538,3 +538,23 @@ def test_restore_overrides_refused_in_aws_words(ddb, make_table):
                                "valid range")
     assert target not in ddb.list_tables()["TableNames"]
     ddb.delete_backup(BackupArn=backup)
+
+
+def test_warm_throughput_never_below_what_the_table_has(ddb, make_table):
+    """ack-api-quirks DDB-TABLE-442 (observed live): UpdateTable may not lower a table's
+    WarmThroughput, and CreateTable may not ask for less than the provisioned units (cloudlet
+    accepted both)."""
+    import uuid
+
+    name = make_table(WarmThroughput={"ReadUnitsPerSecond": 20000})
+    assert _refused(ddb.update_table, TableName=name, WarmThroughput={"ReadUnitsPerSecond": 15000}) == (
+        "ValidationException", INVALID + "Requested ReadUnitsPerSecond for WarmThroughput for table is lower than "
+                                         "current WarmThroughput, decreasing WarmThroughput is not supported")
+    assert ddb.describe_table(TableName=name)["Table"]["WarmThroughput"]["ReadUnitsPerSecond"] == 20000
+    other = f"t-{uuid.uuid4().hex[:10]}"
+    assert _refused(ddb.create_table, TableName=other, **{
+        **KEY, "BillingMode": "PROVISIONED", "ProvisionedThroughput": {"ReadCapacityUnits": 50, "WriteCapacityUnits": 5},
+        "WarmThroughput": {"ReadUnitsPerSecond": 10}}) == (
+        "ValidationException", INVALID + "Requested ReadUnitsPerSecond for WarmThroughput for table is lower than "
+                                         "ReadCapacityUnits of ProvisionedThroughput")
+    assert other not in ddb.list_tables()["TableNames"]

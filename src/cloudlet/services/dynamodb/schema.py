@@ -442,6 +442,13 @@ def new_table(req: dict, name: str, account: str, region: str, now: float) -> di
         record["TableClass"] = req["TableClass"]
     if req.get("OnDemandThroughput") is not None:
         check_on_demand(req["OnDemandThroughput"], billing)
+    warm = req.get("WarmThroughput") or {}
+    if billing == "PROVISIONED" and pt:
+        for k, unit in (("ReadUnitsPerSecond", "ReadCapacityUnits"), ("WriteUnitsPerSecond", "WriteCapacityUnits")):
+            if warm.get(k) is not None and warm[k] < pt[unit]:
+                # AWS's text, observed live (ack-api-quirks dynamodb DDB-TABLE-442)
+                raise invalid(f"Requested {k} for WarmThroughput for table is lower than {unit} of "
+                              "ProvisionedThroughput")
     for extra in ("OnDemandThroughput", "WarmThroughput"):
         if req.get(extra) is not None:
             record[extra] = dict(req[extra])
@@ -592,6 +599,14 @@ def _warm(given: dict | None, floor: dict, status: str) -> dict | None:
         return None
     warm["Status"] = status if status in ("CREATING", "UPDATING", "DELETING") else "ACTIVE"
     return warm
+
+
+def table_warm(record: dict) -> dict:
+    """The table's WarmThroughput as DescribeTable shows it (units only)."""
+    floor = _warm_floor(record.get("BillingMode", "PROVISIONED"),
+                        record.get("_MaxProvisioned") or record.get("ProvisionedThroughput"),
+                        record.get("LastUpdateToPayPerRequestDateTime"))
+    return _warm(record.get("WarmThroughput"), floor, "ACTIVE") or {}
 
 
 def describe(record: dict, stats: dict | None, now: float | None = None) -> dict:

@@ -511,6 +511,13 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
         changed = True
     if req.get("OnDemandThroughput") is not None:
         M.check_on_demand(req["OnDemandThroughput"], record.get("BillingMode", "PROVISIONED"), clear_ok=True)
+    if req.get("WarmThroughput"):
+        current = M.table_warm(record)
+        for k, v in req["WarmThroughput"].items():
+            if v is not None and v < (current.get(k) or 0):
+                # AWS's text, observed live (ack-api-quirks dynamodb DDB-TABLE-442)
+                raise invalid(f"Requested {k} for WarmThroughput for table is lower than current WarmThroughput, "
+                              "decreasing WarmThroughput is not supported")
     for extra in ("OnDemandThroughput", "WarmThroughput"):
         if req.get(extra) is not None:
             # warm throughput only grows: a value not given stays as it was
