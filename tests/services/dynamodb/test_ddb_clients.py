@@ -558,3 +558,22 @@ def test_warm_throughput_never_below_what_the_table_has(ddb, make_table):
         "ValidationException", INVALID + "Requested ReadUnitsPerSecond for WarmThroughput for table is lower than "
                                          "ReadCapacityUnits of ProvisionedThroughput")
     assert other not in ddb.list_tables()["TableNames"]
+
+
+def test_throughput_above_the_per_table_maximum(ddb, make_table):
+    """ack-api-quirks DDB-TABLE-443 (observed live): units above DescribeLimits' per-table maximum
+    (40000) are a LimitExceededException (cloudlet accepted them); the table keeps its units."""
+    import uuid
+
+    limit = ddb.describe_limits()["TableMaxReadCapacityUnits"]
+    big = {"ReadCapacityUnits": limit + 1, "WriteCapacityUnits": 5}
+    other = f"t-{uuid.uuid4().hex[:10]}"
+    message = (f"The requested ReadCapacityUnits, {limit + 1}, is above the per table maximum for the account in "
+               f"us-east-1. Per table maximum: {limit}. Refer to the Amazon DynamoDB Developer Guide for current "
+               "limits and how to request higher limits.")
+    assert _refused(ddb.create_table, TableName=other, **{**KEY, "BillingMode": "PROVISIONED",
+                                                          "ProvisionedThroughput": big}) == ("LimitExceededException", message)
+    assert other not in ddb.list_tables()["TableNames"]
+    name = make_table(BillingMode="PROVISIONED", ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    assert _refused(ddb.update_table, TableName=name, ProvisionedThroughput=big) == ("LimitExceededException", message)
+    assert ddb.describe_table(TableName=name)["Table"]["ProvisionedThroughput"]["ReadCapacityUnits"] == 5

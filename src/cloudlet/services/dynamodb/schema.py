@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from cloudlet.protocol.validate import Violation, validation_message
 from cloudlet.services.dynamodb import values as V
-from cloudlet.services.dynamodb.errors import invalid, key_mismatch, validation
+from cloudlet.services.dynamodb.errors import invalid, key_mismatch, limit_exceeded, validation
 
 MAX_GSI = 20
 MAX_LSI = 5
@@ -343,6 +343,19 @@ def _throughput(pt: dict | None, billing: str, what: str) -> dict:
             "NumberOfDecreasesToday": 0}
 
 
+TABLE_MAX_UNITS = 40000  # DescribeLimits' TableMaxReadCapacityUnits / TableMaxWriteCapacityUnits
+
+
+def check_table_maximum(pt: dict, region: str) -> None:
+    """A table's provisioned units above the account's per-table maximum: AWS's text, observed
+    live (ack-api-quirks dynamodb DDB-TABLE-443)."""
+    for unit in ("ReadCapacityUnits", "WriteCapacityUnits"):
+        if pt[unit] > TABLE_MAX_UNITS:
+            raise limit_exceeded(f"The requested {unit}, {pt[unit]}, is above the per table maximum for the account "
+                                 f"in {region}. Per table maximum: {TABLE_MAX_UNITS}. Refer to the Amazon DynamoDB "
+                                 "Developer Guide for current limits and how to request higher limits.")
+
+
 def new_table(req: dict, name: str, account: str, region: str, now: float) -> dict:
     """Validate a CreateTable request; return the table record (status CREATING)."""
     defs_list = req["AttributeDefinitions"]
@@ -407,6 +420,8 @@ def new_table(req: dict, name: str, account: str, region: str, now: float) -> di
                       f"keys used: [{', '.join(sorted(used))}]")
     _check_projected_count(lsi_out + gsi_out)
     throughput = _throughput(pt, billing, "provisionedThroughput")
+    if billing == "PROVISIONED":
+        check_table_maximum(pt, region)
     record = {
         "TableName": name,
         "TableId": str(uuid.uuid4()),

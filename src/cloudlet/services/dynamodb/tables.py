@@ -339,6 +339,7 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
         for unit, v in (("ReadCapacityUnits", r), ("WriteCapacityUnits", w)):
             if v > 1_000_000_000_000:
                 raise validation(f"Given value {v} for {unit} is out of bounds")
+        M.check_table_maximum(pt, ctx.region)
         if (old.get("ReadCapacityUnits"), old.get("WriteCapacityUnits")) == (r, w) and billing in (None, current_billing):
             raise validation(
                 "The provisioned throughput for the table will not change. The requested value equals the current "
@@ -405,7 +406,8 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
                 if c["IndexName"] in schema.indexes:
                     raise validation("Attempting to create an index which already exists")
                 if len(gsis) >= M.MAX_GSI:
-                    raise limit_exceeded("Subscriber limit exceeded: GlobalSecondaryIndex count exceeds the per-table limit of 20")
+                    raise limit_exceeded("Subscriber limit exceeded: Number of global secondary indexes exceeds per-table "
+                                         "limit of 20")  # ack-api-quirks DDB-TABLE-443
                 if record.get("BillingMode", "PROVISIONED") != "PAY_PER_REQUEST" and c.get("ProvisionedThroughput") is None:
                     raise invalid(f"ProvisionedThroughput must be specified for index: {c['IndexName']}")
                 if any(k["AttributeName"] not in defs for k in c["KeySchema"]):
