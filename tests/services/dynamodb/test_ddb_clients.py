@@ -577,3 +577,31 @@ def test_throughput_above_the_per_table_maximum(ddb, make_table):
     name = make_table(BillingMode="PROVISIONED", ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
     assert _refused(ddb.update_table, TableName=name, ProvisionedThroughput=big) == ("LimitExceededException", message)
     assert ddb.describe_table(TableName=name)["Table"]["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
+
+
+
+def test_resource_policy_changes_once_in_15_seconds(ddb, make_table, server):
+    """ack-api-quirks DDB-TABLE-445 (observed live): a second PutResourcePolicy or
+    DeleteResourcePolicy within 15 s of the last change is a ThrottlingException naming the time to
+    try again (cloudlet applied it); the policy stays as it was."""
+    import json
+    import re
+
+    name = make_table()
+    arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+
+    def policy(action):
+        return json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"}, "Action": action,
+            "Resource": arn}]})
+
+    ddb.put_resource_policy(ResourceArn=arn, Policy=policy("dynamodb:GetItem"))
+    for call, kw in ((ddb.put_resource_policy, {"Policy": policy("dynamodb:PutItem")}), (ddb.delete_resource_policy, {})):
+        code, message = _refused(call, ResourceArn=arn, **kw)
+        assert code == "ThrottlingException"
+        assert re.fullmatch(rf"Resource-based policy for table {name} modified within the previous 15000 "
+                            r"milliseconds\. Please try again after \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\.",
+                            message), message
+    assert "GetItem" in ddb.get_resource_policy(ResourceArn=arn)["Policy"]
+    server.advance_clock(15)
+    ddb.delete_resource_policy(ResourceArn=arn)

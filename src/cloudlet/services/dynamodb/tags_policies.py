@@ -8,7 +8,7 @@ import hashlib
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb.errors import invalid, resource_not_found, validation
-from cloudlet.services.dynamodb.schema import check_policy, check_tags, parse_arn, tag_text_ok
+from cloudlet.services.dynamodb.schema import check_policy, check_tags, iso, parse_arn, tag_text_ok
 from cloudlet.services.dynamodb.service import service
 from cloudlet.services.dynamodb.tables import state
 
@@ -101,6 +101,26 @@ def list_tags_of_resource(ctx: RequestContext, req: dict) -> dict:
 
 # ---------------------------------------------------------------- resource policies
 
+# A table's (or stream's) policy changes at most once in 15 s; AWS's ThrottlingException, observed
+# live (ack-api-quirks dynamodb DDB-TABLE-445): "Resource-based policy for table <t> modified within
+# the previous 15000 milliseconds. Please try again after <ISO time>." (the stream's names its label).
+POLICY_COOLDOWN = 15.0
+
+
+def _cooldown(record: dict, arn: str, now: float) -> dict:
+    """The record's last-change times with ``arn``'s set to now, or a ThrottlingException."""
+    changed = dict(record.get("_PolicyChangedAt") or {})
+    last = changed.get(arn)
+    if last is not None and now - last < POLICY_COOLDOWN:
+        rest = arn.split(":", 5)[5].split("/")
+        what = f"stream {rest[3]}" if len(rest) > 3 else f"table {record['TableName']}"
+        raise ServiceError("ThrottlingException",
+                           f"Resource-based policy for {what} modified within the previous "
+                           f"{int(POLICY_COOLDOWN * 1000)} milliseconds. Please try again after "
+                           f"{iso(last + POLICY_COOLDOWN)}Z.")
+    changed[arn] = now
+    return changed
+
 def _policy_not_found(arn: str, detail: str | None = None) -> ServiceError:
     return ServiceError("PolicyNotFoundException",
                         f"Resource-based policy not found for the provided ResourceArn: {detail or arn}")
@@ -136,6 +156,7 @@ def put_resource_policy(ctx: RequestContext, req: dict) -> dict:
                 raise _policy_not_found(arn, f"Requested update for policy with revision id {expected}, but the "
                                              f"policy associated to target table {name} has revision id "
                                              f"{current['RevisionId']}")
+        record["_PolicyChangedAt"] = _cooldown(record, arn, ctx.clock.now())
         revision = str(int(ctx.clock.now() * 1000)) + hashlib.md5(policy.encode()).hexdigest()[:8]
         policies[arn] = {"Policy": policy, "RevisionId": revision}
         record["_Policies"] = policies
@@ -169,6 +190,7 @@ def delete_resource_policy(ctx: RequestContext, req: dict) -> dict:
             raise _policy_not_found(arn, f"Requested update for policy with revision id {expected}, but the policy "
                                          f"associated to target table {record['TableName']} has revision id "
                                          f"{current['RevisionId']}")
+        record["_PolicyChangedAt"] = _cooldown(record, arn, ctx.clock.now())
         del policies[arn]
         record["_Policies"] = policies
         record.pop("ResourcePolicy", None)
