@@ -605,3 +605,28 @@ def test_resource_policy_changes_once_in_15_seconds(ddb, make_table, server):
     assert "GetItem" in ddb.get_resource_policy(ResourceArn=arn)["Policy"]
     server.advance_clock(15)
     ddb.delete_resource_policy(ResourceArn=arn)
+
+
+def test_query_and_scan_refusals_worded_apart(ddb, make_table):
+    """nubo-db/dynamodb-conformance tier3 query and scan (run against AWS; dynoxide issue 121):
+    Select SPECIFIC_ATTRIBUTES with nothing to project is refused (cloudlet returned every
+    attribute), by Query in the '1 validation error detected: ' envelope and by Scan bare; Query's
+    Limit 0 names 'Limit' with no value, where Scan keeps "Value '0' at 'limit'"; a malformed
+    ExclusiveStartKey gets Query's short text."""
+    name = make_table()
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "x": {"S": "y"}})
+    query = {"TableName": name, "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "a"}}}
+    specific = "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"
+    assert _refused(ddb.query, Select="SPECIFIC_ATTRIBUTES", **query) == (
+        "ValidationException", "1 validation error detected: " + specific)
+    assert _refused(ddb.scan, TableName=name, Select="SPECIFIC_ATTRIBUTES") == ("ValidationException", specific)
+    assert ddb.query(Select="SPECIFIC_ATTRIBUTES", ProjectionExpression="x", **query)["Items"] == [{"x": {"S": "y"}}]
+    limit = "failed to satisfy constraint: Member must have value greater than or equal to 1"
+    assert _refused(ddb.query, Limit=0, **query) == (
+        "ValidationException", f"1 validation error detected: Value at 'Limit' {limit}")
+    assert _refused(ddb.scan, TableName=name, Limit=0) == (
+        "ValidationException", f"1 validation error detected: Value '0' at 'limit' {limit}")
+    assert _refused(ddb.query, ExclusiveStartKey={"bad": {"S": "p"}}, **query) == (
+        "ValidationException", "The provided starting key is invalid")
+    assert _refused(ddb.scan, TableName=name, ExclusiveStartKey={"bad": {"S": "p"}}) == (
+        "ValidationException", "The provided starting key is invalid: The provided key element does not match the schema")

@@ -73,12 +73,14 @@ class Source:
             names += [n for n in (self.index.hash_name, self.index.range_name) if n and n not in names]
         return {n: item[n] for n in names}
 
-    def check_start_key(self, esk: dict) -> dict:
+    def check_start_key(self, esk: dict, query: bool = False) -> dict:
         s = self.target.schema
         names = set(s.key_names)
         if self.index is not None:
             names.update(n for n in (self.index.hash_name, self.index.range_name) if n)
         if set(esk) != names:
+            if query:  # Query says less than Scan (nubo-db/dynamodb-conformance tier3 query, run against AWS)
+                raise validation("The provided starting key is invalid")
             raise validation("The provided starting key is invalid: The provided key element does not match the schema")
         checked = {}
         types = {s.hash_name: s.hash_type}
@@ -111,14 +113,18 @@ def _source(ctx, tx, req: dict) -> Source:
     return Source(target, index)
 
 
-def _select(req: dict, source: Source, compiled: E.Compiled) -> str:
+def _select(req: dict, source: Source, compiled: E.Compiled, query: bool = False) -> str:
     select = req.get("Select")
     has_projection = compiled.project is not None
     if select is None:
         select = "SPECIFIC_ATTRIBUTES" if has_projection else (
             "ALL_PROJECTED_ATTRIBUTES" if source.index is not None else "ALL_ATTRIBUTES")
     if select == "SPECIFIC_ATTRIBUTES" and not has_projection:
-        return "ALL_ATTRIBUTES" if source.index is None else "ALL_PROJECTED_ATTRIBUTES"
+        # AWS refuses it, Query in its framework's envelope and Scan bare (nubo-db/dynamodb-conformance
+        # tier3 query and scan, run against AWS; dynoxide issue 121)
+        raise validation(("1 validation error detected: " if query else "")
+                         + "Must specify the AttributesToGet or ProjectionExpression when choosing to get "
+                           "SPECIFIC_ATTRIBUTES")
     if select != "SPECIFIC_ATTRIBUTES" and has_projection:
         which = "ProjectionExpression" if req.get("ProjectionExpression") is not None else "AttributesToGet"
         raise validation(f"Cannot specify the {which} when choosing to get {select}")
@@ -322,9 +328,9 @@ def query(ctx: RequestContext, req: dict) -> dict:
         # AWS's order (as DynamoDB Local checks): key condition, filter, Select, projection.
         hk, rc = _key_condition(source, compiled)
         _check_filter(req, source, compiled)
-        select = _select(req, source, compiled)
+        select = _select(req, source, compiled, query=True)
         if req.get("ExclusiveStartKey") is not None:
-            _check_start_in_bounds(source, source.check_start_key(req["ExclusiveStartKey"]), hk, rc)
+            _check_start_in_bounds(source, source.check_start_key(req["ExclusiveStartKey"], query=True), hk, rc)
         prefix = source.partition_prefix(ctx, hk)
         reverse = req.get("ScanIndexForward") is False
         start, end, pred = range_bounds(prefix, rc, reverse)
