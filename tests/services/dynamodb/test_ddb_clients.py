@@ -607,7 +607,7 @@ def test_resource_policy_changes_once_in_15_seconds(ddb, make_table, server):
     ddb.delete_resource_policy(ResourceArn=arn)
 
 
-def test_query_and_scan_refusals_worded_apart(ddb, make_table):
+def test_query_and_scan_refusals_worded_apart(ddb, ddb_raw, make_table):
     """nubo-db/dynamodb-conformance tier3 query and scan (run against AWS; dynoxide issue 121):
     Select SPECIFIC_ATTRIBUTES with nothing to project is refused (cloudlet returned every
     attribute), by Query in the '1 validation error detected: ' envelope and by Scan bare; Query's
@@ -622,9 +622,9 @@ def test_query_and_scan_refusals_worded_apart(ddb, make_table):
     assert _refused(ddb.scan, TableName=name, Select="SPECIFIC_ATTRIBUTES") == ("ValidationException", specific)
     assert ddb.query(Select="SPECIFIC_ATTRIBUTES", ProjectionExpression="x", **query)["Items"] == [{"x": {"S": "y"}}]
     limit = "failed to satisfy constraint: Member must have value greater than or equal to 1"
-    assert _refused(ddb.query, Limit=0, **query) == (
+    assert _refused(ddb_raw.query, Limit=0, **query) == (
         "ValidationException", f"1 validation error detected: Value at 'Limit' {limit}")
-    assert _refused(ddb.scan, TableName=name, Limit=0) == (
+    assert _refused(ddb_raw.scan, TableName=name, Limit=0) == (
         "ValidationException", f"1 validation error detected: Value '0' at 'limit' {limit}")
     assert _refused(ddb.query, ExclusiveStartKey={"bad": {"S": "p"}}, **query) == (
         "ValidationException", "The provided starting key is invalid")
