@@ -85,3 +85,24 @@ def test_receive_without_usable_attribute_names_has_no_message_attributes(messag
     # The same test: "empty_filter" (no names), "illegal_name_1" (AWS.) and "illegal_name_2"
     # (..foo) answer the message without a MessageAttributes member at all.
     assert message_with_attributes(names) == {"Body": "msg", "MD5OfBody": "6e2baaf3b97dbeef01c0043275f9a0e7"}
+
+
+# ---------------------------------------------------------------- message attribute names
+
+def test_message_attribute_names_may_use_letters_of_any_script(sqs, make_queue):
+    # test_send_message_with_invalid_string_attributes (AWS-validated): "attr.1øßä" is sent as
+    # the valid base line; "!", '"', "§", "(" and "?" in a name are refused.
+    url = make_queue("attrs")
+    attrs = {"attr.1øßä": {"DataType": "String", "StringValue": "Valida"}}
+    sent = sqs.send_message(QueueUrl=url, MessageBody="test", MessageAttributes=attrs)
+    got = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"][0]
+    assert got["MessageAttributes"] == attrs
+    assert got["MD5OfMessageAttributes"] == sent["MD5OfMessageAttributes"]
+    for char in ["!", '"', "§", "(", "?"]:
+        with pytest.raises(ClientError) as e:
+            sqs.send_message(QueueUrl=url, MessageBody="refused",
+                             MessageAttributes={f"Invalid-{char}-attr": {"DataType": "String", "StringValue": "V"}})
+        assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got["ReceiptHandle"], VisibilityTimeout=0)
+    left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in left] == ["test"]  # nothing refused was stored

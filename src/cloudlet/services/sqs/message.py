@@ -115,7 +115,9 @@ def md5_of_attributes(attrs: dict) -> str | None:
 _INVALID_CHARS = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 INVALID_CHARS_TEXT = ("Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | "
                       "#xE000 to #xFFFD | #x10000 to #x10FFFF")
-_ATTR_NAME = re.compile(r"[A-Za-z0-9_.-]{1,256}")
+# "Alphanumeric" as Java means it: letters and digits of any script ("attr.1øßä" is a valid
+# name, LocalStack's AWS-validated test_send_message_with_invalid_string_attributes; "§" is not).
+_ATTR_NAME = re.compile(r"[\w.-]{1,256}")
 _DATA_TYPE = re.compile(r"(String|Number|Binary)(\..+)?", re.DOTALL)
 _FIFO_TOKEN = re.compile(r"[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}")
 MAX_MESSAGE_ATTRIBUTES = 10
