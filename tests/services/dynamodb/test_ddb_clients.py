@@ -630,3 +630,34 @@ def test_query_and_scan_refusals_worded_apart(ddb, ddb_raw, make_table):
         "ValidationException", "The provided starting key is invalid")
     assert _refused(ddb.scan, TableName=name, ExclusiveStartKey={"bad": {"S": "p"}}) == (
         "ValidationException", "The provided starting key is invalid: The provided key element does not match the schema")
+
+
+
+def test_delete_cancels_a_backfilling_index(ddb, ddbr, make_table):
+    """The API reference (GlobalSecondaryIndexDescription.Backfilling): 'You can delete an index
+    that is being created during the Backfilling phase when IndexStatus is set to CREATING and
+    Backfilling is true.' cloudlet's new indexes backfill from the start, and it refused the Delete
+    with LimitExceeded; another index change meanwhile is still refused."""
+    import time
+
+    name = make_table()
+    with ddbr.Table(name).batch_writer() as batch:
+        for i in range(600):
+            batch.put_item(Item={"pk": f"p{i}", "sk": "s", "g": f"g{i % 3}"})
+    gsi = {"KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}
+    ddb.update_table(TableName=name, AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+                     GlobalSecondaryIndexUpdates=[{"Create": {"IndexName": "by-g", **gsi}}])
+    index = ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]
+    assert (index["IndexStatus"], index["Backfilling"]) == ("CREATING", True)
+    assert _refused(ddb.update_table, TableName=name, AttributeDefinitions=[
+        {"AttributeName": "h", "AttributeType": "S"}], GlobalSecondaryIndexUpdates=[{"Create": {
+            "IndexName": "by-h", **gsi, "KeySchema": [{"AttributeName": "h", "KeyType": "HASH"}]}}])[0] == \
+        "LimitExceededException"
+    ddb.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-g"}}])
+    for _ in range(250):
+        if "GlobalSecondaryIndexes" not in ddb.describe_table(TableName=name)["Table"]:
+            break
+        time.sleep(0.02)
+    assert "GlobalSecondaryIndexes" not in ddb.describe_table(TableName=name)["Table"]
+    assert _refused(ddb.query, TableName=name, IndexName="by-g", KeyConditionExpression="g = :g",
+                    ExpressionAttributeValues={":g": {"S": "g1"}})[0] == "ValidationException"

@@ -210,9 +210,7 @@ def test_update_table_gsi_backfill(ddb, ddbr):
                                                  "Projection": {"ProjectionType": "ALL"}}}])["TableDescription"]
     assert [i["IndexStatus"] for i in d["GlobalSecondaryIndexes"]] == ["CREATING"]
     assert ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]["IndexStatus"] == "CREATING"
-    with pytest.raises(ClientError) as e:
-        ddb.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "byg"}}])
-    assert error_of(e)[0] == "LimitExceededException"
+    # (a Delete now would cancel the creation: test_ddb_clients.test_delete_cancels_a_backfilling_index)
     deadline = time.time() + 10
     while ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]["IndexStatus"] != "ACTIVE":
         assert time.time() < deadline

@@ -393,13 +393,18 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
                 raise invalid(f"Only one global secondary index update per index is allowed simultaneously. "
                               f"Index: {target}")
             named.add(target)
-            if actions[0] == "Delete" and any(i["IndexName"] == target and i["IndexStatus"] == "DELETING" for i in gsis):
+            status = next((i["IndexStatus"] for i in gsis if i["IndexName"] == target), None)
+            if actions[0] == "Delete" and status == "DELETING":
                 # AWS's text, observed live (ack-api-quirks dynamodb DDB-TABLE-444)
                 raise resource_in_use("Attempt to change a resource which is still in use: Index is being "
                                       f"deleted. Table: {record['TableName']} Index: {target}")
+            # A Delete of an index being backfilled (cloudlet's are from the start) cancels its creation,
+            # as on AWS ('Retry deletion during backfilling phase or when the index is active',
+            # ack-api-quirks DDB-TABLE-444); it is no second online index change.
+            cancelling = actions[0] == "Delete" and status == "CREATING"
             if actions[0] in ("Create", "Delete"):
                 online += 1
-                if online > 1 or in_flight:
+                if online > 1 or (in_flight and not cancelling):
                     raise limit_exceeded(_ONE_INDEX)
             if u.get("Create"):
                 c = u["Create"]
