@@ -643,6 +643,10 @@ def describe(record: dict, stats: dict | None, now: float | None = None) -> dict
         out["BillingModeSummary"] = summary
     if record.get("TableClass"):
         out["TableClassSummary"] = {"TableClass": record["TableClass"]}
+        if record.get("_TableClassUpdatedAt") is not None:
+            # set by an UpdateTable that changed it, not by CreateTable (scylladb's Alternator
+            # test_tableclass.py, checked against DynamoDB)
+            out["TableClassSummary"]["LastUpdateDateTime"] = record["_TableClassUpdatedAt"]
     for key in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
         if key in record:
             ixs = []

@@ -502,6 +502,7 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
                                  f"{TABLE_CLASS_CHANGES} times in {int(TABLE_CLASS_WINDOW // 86400)} day(s).")
         if req["TableClass"] != record.get("TableClass", "STANDARD"):
             changes.append(now)
+            record["_TableClassUpdatedAt"] = now  # described as TableClassSummary.LastUpdateDateTime
         record["_TableClassChanges"] = changes
         record["TableClass"] = req["TableClass"]
         changed = status_change = True
