@@ -190,6 +190,32 @@ def decode_seq(text: str) -> tuple[int, int, int] | None:
     return counter, shard, tag
 
 
+_LEGACY_LIMIT = 1 << 129  # AWS's version-0 numbers lie below 2^129
+_LEGACY_BASE = 1 << 124  # ... and a shorter one is read as if 2^124 were added
+_LEGACY_MAX_CREATE_SECS = 16025175000
+
+
+def legacy_seq_shard(text: str) -> int | None:
+    """The shard index a short, version-0 sequence number encodes (the 16 bits after
+    hex digit 28 of ``2^124 + n``), as AWS reads it; None when the number is not of
+    that form or its creation time (hex digits 1-9) is out of range. AWS answers
+    'Invalid StartingSequenceNumber. It encodes shardId-000000000005, while it was used
+    in a call to a shard with shardId-000000000000' for '5' (kinesalite's
+    getShardIterator tests, run against AWS; the layout is kinesalite's parseSequence)."""
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        return None
+    if not 0 <= value < _LEGACY_LIMIT:
+        return None
+    if value < _LEGACY_BASE:
+        value += _LEGACY_BASE
+    digits = format(value, "x")
+    if int(digits[1:10], 16) >= _LEGACY_MAX_CREATE_SECS:
+        return None
+    return int(digits[28:32], 16)
+
+
 def micros(t: float) -> int:
     return int(t * 1_000_000)
 
