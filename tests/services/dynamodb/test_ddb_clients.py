@@ -564,6 +564,13 @@ def test_warm_throughput_never_below_what_the_table_has(ddb, make_table):
         "WarmThroughput": {"ReadUnitsPerSecond": 10}}) == (
         "ValidationException", INVALID + "Requested ReadUnitsPerSecond for WarmThroughput for table is lower than "
                                          "ReadCapacityUnits of ProvisionedThroughput")
+    # on demand, not below what every on-demand table starts with (scylladb's Alternator
+    # test_warm_throughput.py, checked against DynamoDB; the text from ack-api-quirks' probes)
+    assert _refused(ddb.create_table, TableName=other, **{**KEY, "WarmThroughput": {
+        "ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 3999}}) == (
+        "ValidationException", INVALID + "Requested WriteUnitsPerSecond for WarmThroughput for table is lower than "
+        "initial throughput for OnDemand. See: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+        "on-demand-capacity-mode.html#on-demand-capacity-mode-initial")
     assert other not in ddb.list_tables()["TableNames"]
 
 

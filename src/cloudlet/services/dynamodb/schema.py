@@ -458,6 +458,13 @@ def new_table(req: dict, name: str, account: str, region: str, now: float) -> di
     if req.get("OnDemandThroughput") is not None:
         check_on_demand(req["OnDemandThroughput"], billing)
     warm = req.get("WarmThroughput") or {}
+    if billing == "PAY_PER_REQUEST":
+        for k in ("ReadUnitsPerSecond", "WriteUnitsPerSecond"):
+            if warm.get(k) is not None and warm[k] < ON_DEMAND_WARM[k]:
+                # AWS's text, observed live (ack-api-quirks dynamodb DDB-TABLE-442 and its probes)
+                raise invalid(f"Requested {k} for WarmThroughput for table is lower than initial throughput for "
+                              "OnDemand. See: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+                              "on-demand-capacity-mode.html#on-demand-capacity-mode-initial")
     if billing == "PROVISIONED" and pt:
         for k, unit in (("ReadUnitsPerSecond", "ReadCapacityUnits"), ("WriteUnitsPerSecond", "WriteCapacityUnits")):
             if warm.get(k) is not None and warm[k] < pt[unit]:
