@@ -630,7 +630,7 @@ def test_permissions(sqs):
     policy = json.loads(sqs("GetQueueAttributes", QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
     assert policy["Statement"][0]["Sid"] == "L"
     sqs("RemovePermission", QueueUrl=url, Label="L")
-    assert sqs("GetQueueAttributes", QueueUrl=url, AttributeNames=["Policy"]) == {"Attributes": {}}
+    assert sqs("GetQueueAttributes", QueueUrl=url, AttributeNames=["Policy"]) == {}
 
 
 def test_dead_letter_source_queues_pages(sqs):

@@ -6,6 +6,8 @@ answer; the tests are our own, run with boto3 against a real ``cloudlet serve``.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -16,35 +18,42 @@ def _without_metadata(response: dict) -> dict:
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}
 
 
-# ---------------------------------------------------------------- empty maps over JSON
+# ---------------------------------------------------------------- no empty maps over JSON
+# The recordings of 14-11-2023 (the first over JSON) showed "Tags": {}, "Attributes": {} and
+# "MessageAttributes": {} in the three cases below; AWS's answers recorded again on 30-04-2024
+# have no such member at all. The newer ones are pinned here.
 
-def test_list_queue_tags_of_a_queue_without_tags_is_an_empty_map(sqs, make_queue):
-    # test_tag_untag_queue (recorded 14-11-2023 over JSON): after the last tag is removed AWS
-    # answers "get-tag-after-untag": {"Tags": {}}, not a response without Tags.
+def test_list_queue_tags_of_a_queue_without_tags_has_no_tags_member(sqs, make_queue):
+    # test_tag_untag_queue[sqs] (30-04-2024): "get-tag-after-untag" has no Tags member.
     url = make_queue("tags")
-    assert _without_metadata(sqs.list_queue_tags(QueueUrl=url)) == {"Tags": {}}
     sqs.tag_queue(QueueUrl=url, Tags={"tag1": "value1", "tag2": "value2", "tag3": ""})
     assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"tag1": "value1", "tag2": "value2", "tag3": ""}
     sqs.untag_queue(QueueUrl=url, TagKeys=["tag1", "tag3"])
     assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"tag2": "value2"}
     sqs.untag_queue(QueueUrl=url, TagKeys=["tag2"])
-    assert _without_metadata(sqs.list_queue_tags(QueueUrl=url)) == {"Tags": {}}
+    assert _without_metadata(sqs.list_queue_tags(QueueUrl=url)) == {}
 
 
-def test_get_queue_attributes_for_a_removed_policy_is_an_empty_map(sqs, make_queue):
-    # test_sqs_permission_lifecycle: once RemovePermission took the last statement,
-    # GetQueueAttributes(Policy) answers "get-queue-policy-attribute-after-removal":
-    # {"Attributes": {}}; so does asking for a Policy never set.
+def test_permission_lifecycle(sqs, make_queue):
+    # test_sqs_permission_lifecycle[sqs] (30-04-2024): once RemovePermission took the last
+    # statement, GetQueueAttributes(Policy) has no Attributes member; a label in use is refused
+    # ("Already exists."), and so is removing a label twice ("can't find label.").
     url = make_queue("perm")
-    assert _without_metadata(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])) == {
-        "Attributes": {}}
-    sqs.add_permission(QueueUrl=url, Label="crossaccountpermission", AWSAccountIds=["668614515564"],
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    account = arn.split(":")[4]
+    sqs.add_permission(QueueUrl=url, Label="crossaccountpermission", AWSAccountIds=[account],
                        Actions=["ReceiveMessage"])
-    assert "Policy" in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]
+    policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    assert policy == {"Version": "2008-10-17", "Id": f"{arn}/SQSDefaultPolicy", "Statement": [{
+        "Sid": "crossaccountpermission", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Action": "SQS:ReceiveMessage", "Resource": arn}]}
+    with pytest.raises(ClientError) as e:
+        sqs.add_permission(QueueUrl=url, Label="crossaccountpermission", AWSAccountIds=["668614515564"],
+                           Actions=["ReceiveMessage"])
+    assert (e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]) == (
+        "InvalidParameterValue", "Value crossaccountpermission for parameter Label is invalid. Reason: Already exists.")
     sqs.remove_permission(QueueUrl=url, Label="crossaccountpermission")
-    assert _without_metadata(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])) == {
-        "Attributes": {}}
-    # ... and a second removal of the label is refused ("get-queue-policy-attribute-delete-non-existent-label").
+    assert _without_metadata(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])) == {}
     with pytest.raises(ClientError) as e:
         sqs.remove_permission(QueueUrl=url, Label="crossaccountpermission")
     assert (e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]) == (
@@ -68,23 +77,20 @@ def message_with_attributes(sqs, make_queue):
     return receive
 
 
-def test_receive_naming_only_attributes_the_message_lacks_gets_an_empty_map(message_with_attributes):
-    # test_receive_message_message_attribute_names_filters, "only_non_existing_names" (recorded
-    # 14-11-2023 over JSON): "MessageAttributes": {} and no MD5OfMessageAttributes.
-    assert message_with_attributes(["Foo", "Help"]) == {
-        "Body": "msg", "MD5OfBody": "6e2baaf3b97dbeef01c0043275f9a0e7", "MessageAttributes": {}}
-    # "existing_and_non_existing": only the one that exists, with its own digest.
+@pytest.mark.parametrize("names", [None, ["Foo", "Help"], ["AWS."], ["..foo"]])
+def test_receive_selecting_no_attribute_has_no_message_attributes(message_with_attributes, names):
+    # test_receive_message_message_attribute_names_filters[sqs] (30-04-2024): "empty_filter",
+    # "only_non_existing_names", "illegal_name_1" and "illegal_name_2" have no MessageAttributes.
+    assert message_with_attributes(names) == {"Body": "msg", "MD5OfBody": "6e2baaf3b97dbeef01c0043275f9a0e7"}
+
+
+def test_receive_selecting_some_attributes_digests_those(message_with_attributes):
+    # The same test, "existing_and_non_existing" and "prefix_filter".
     assert message_with_attributes(["Foo", "Hello"]) == {
         "Body": "msg", "MD5OfBody": "6e2baaf3b97dbeef01c0043275f9a0e7",
         "MD5OfMessageAttributes": "a311262e065454b75da111d535b8dacd",
         "MessageAttributes": {"Hello": {"DataType": "String", "StringValue": "There"}}}
-
-
-@pytest.mark.parametrize("names", [None, ["AWS."], ["..foo"]])
-def test_receive_without_usable_attribute_names_has_no_message_attributes(message_with_attributes, names):
-    # The same test: "empty_filter" (no names), "illegal_name_1" (AWS.) and "illegal_name_2"
-    # (..foo) answer the message without a MessageAttributes member at all.
-    assert message_with_attributes(names) == {"Body": "msg", "MD5OfBody": "6e2baaf3b97dbeef01c0043275f9a0e7"}
+    assert message_with_attributes(["Hel.*"])["MD5OfMessageAttributes"] == "83fee93c1bcd8b9a5a923ffacdc636c7"
 
 
 # ---------------------------------------------------------------- message attribute names

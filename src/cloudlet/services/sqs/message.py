@@ -364,28 +364,17 @@ def system_attributes(msg: Message, names: set[str]) -> dict[str, str]:
     return {k: v for k, v in values.items() if v is not None and (every or k in names)}
 
 
-def _valid_attribute_name(name: str) -> bool:
-    """A name a message attribute could have (the rules ``validate_message_attributes`` enforces)."""
-    lowered = name.lower()
-    return bool(_ATTR_NAME.fullmatch(name) and not name.startswith(".") and not name.endswith(".")
-                and ".." not in name and not lowered.startswith(("aws.", "amazon.")))
-
-
 def attribute_filter(names: list[str] | None):
-    """A predicate over message attribute names for MessageAttributeNames, or None when
-    the request asks for none: ``All`` / ``.*`` / ``*`` select all (``*`` as AWS answers it,
-    LocalStack's AWS-validated test_receive_message_message_attribute_names_filters),
-    ``prefix.*`` selects names starting with ``prefix`` (there ``Hel.*`` selects ``Hello``
-    and ``Help.Me``). Names no attribute can have (``AWS.``, ``..foo``) are dropped: asking
-    only for those is asking for none (the same test, "illegal_name_1"/"illegal_name_2")."""
+    """A predicate over message attribute names for MessageAttributeNames:
+    ``All`` / ``.*`` / ``*`` select all (``*`` as AWS answers it, LocalStack's AWS-validated
+    test_receive_message_message_attribute_names_filters), ``prefix.*`` selects names
+    starting with ``prefix`` (there ``Hel.*`` selects ``Hello`` and ``Help.Me``)."""
     if not names:
-        return None
+        return lambda name: False
     if "All" in names or ".*" in names or "*" in names:
         return lambda name: True
+    exact = {n for n in names if not n.endswith(".*")}
     prefixes = tuple(n[:-2] for n in names if n.endswith(".*"))
-    exact = {n for n in names if not n.endswith(".*") and _valid_attribute_name(n)}
-    if not exact and not prefixes:
-        return None
     return lambda name: name in exact or (bool(prefixes) and name.startswith(prefixes))
 
 
@@ -395,15 +384,11 @@ def render(msg: Message, handle: str, sys_names: set[str], attr_filter) -> dict:
     attrs = system_attributes(msg, sys_names)
     if attrs:
         out["Attributes"] = attrs
-    if attr_filter is not None and msg.attrs:
-        chosen = {k: v for k, v in msg.attrs.items() if attr_filter(k)}
-        # Asked-for names the message lacks leave an empty map over JSON (the same test,
-        # "only_non_existing_names": "MessageAttributes": {} and no digest). What AWS answers
-        # for a message without any attributes is not on record: the member stays out.
+    chosen = {k: v for k, v in msg.attrs.items() if attr_filter(k)}
+    if chosen:
         out["MessageAttributes"] = chosen
-        if chosen:
-            # The digest covers the attributes returned, so clients can verify what they got.
-            out["MD5OfMessageAttributes"] = md5_of_attributes(chosen)
+        # The digest covers the attributes returned, so clients can verify what they got.
+        out["MD5OfMessageAttributes"] = md5_of_attributes(chosen)
     return out
 
 

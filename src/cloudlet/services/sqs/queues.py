@@ -130,10 +130,8 @@ def get_queue_attributes(ctx: RequestContext, req: dict) -> dict:
             while data.sweep(now) >= store.SWEEP_BATCH:  # expired messages do not count
                 pass
             counts = data.counts(now)
-    # Names the queue has no value for (a Policy never set or removed) leave an empty map,
-    # not an absent member (LocalStack's AWS-validated test_sqs_permission_lifecycle,
-    # "get-queue-policy-attribute-after-removal": {"Attributes": {}}).
-    return {"Attributes": visible_attributes(queue, names, counts)}
+    attrs = visible_attributes(queue, names, counts)
+    return {"Attributes": attrs} if attrs else {}
 
 
 @service.operation("SetQueueAttributes")

@@ -40,6 +40,4 @@ def untag_queue(ctx: RequestContext, req: dict) -> dict:
 def list_queue_tags(ctx: RequestContext, req: dict) -> dict:
     with ctx.store.transaction() as tx:
         queue = get_queue(tx, ctx, req["QueueUrl"])
-    # Over JSON AWS answers an empty map for a queue without tags, not an absent member
-    # (LocalStack's AWS-validated test_tag_untag_queue, "get-tag-after-untag": {"Tags": {}}).
-    return {"Tags": dict(queue.tags)}
+    return {"Tags": dict(queue.tags)} if queue.tags else {}
