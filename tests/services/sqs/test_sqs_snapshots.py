@@ -112,3 +112,21 @@ def test_message_attribute_names_may_use_letters_of_any_script(sqs, make_queue):
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got["ReceiptHandle"], VisibilityTimeout=0)
     left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert [m["Body"] for m in left] == ["test"]  # nothing refused was stored
+
+
+# ---------------------------------------------------------------- batches
+
+def test_oversized_batch_entry_fails_with_its_own_text(sqs, make_queue):
+    # test_send_batch_message_size (AWS-validated, recorded 30-04-2024): with MaximumMessageSize
+    # 1024 a 1024-byte entry is sent and a 1025-byte one fails with "One or more parameters
+    # cannot be validated. ..." (SendMessage says "are invalid").
+    url = make_queue("bsize", MaximumMessageSize=1024)
+    result = sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": "fits", "MessageBody": "a" * 1024}, {"Id": "too-big", "MessageBody": "a" * 1025}])
+    assert [e["Id"] for e in result["Successful"]] == ["fits"]
+    assert result["Successful"][0]["MD5OfMessageBody"] == "c9a34cfc85d982698c6ac89f76071abd"
+    assert result["Failed"] == [{
+        "Id": "too-big", "SenderFault": True, "Code": "InvalidParameterValue",
+        "Message": "One or more parameters cannot be validated. Reason: Message must be shorter than 1024 bytes."}]
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [len(m["Body"]) for m in got] == [1024]  # the refused entry was not stored

@@ -254,8 +254,10 @@ def check_send(queue: Queue, req: dict, batch: bool = False) -> Outgoing:
     attrs = req.get("MessageAttributes") or {}
     size = len(body.encode()) + validate_message_attributes(attrs)
     if size > queue.max_message_size:
-        raise invalid_parameter(f"One or more parameters are invalid. Reason: Message must be shorter than "
-                                f"{queue.max_message_size} bytes.")
+        # A batch entry's Failed message words it otherwise: "One or more parameters cannot be
+        # validated. Reason: ..." (LocalStack's AWS-validated test_send_batch_message_size, 2024).
+        raise invalid_parameter(f"One or more parameters {'cannot be validated' if batch else 'are invalid'}. "
+                                f"Reason: Message must be shorter than {queue.max_message_size} bytes.")
     trace = trace_header(req.get("MessageSystemAttributes"))
     group = req.get("MessageGroupId")
     dedup = req.get("MessageDeduplicationId")
