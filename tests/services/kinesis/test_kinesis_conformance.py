@@ -4,7 +4,7 @@ cloudlet. Each test names the source of the AWS behaviour it pins."""
 
 from __future__ import annotations
 
-from tests.services.kinesis.conftest import error_of, make_stream
+from tests.services.kinesis.conftest import error_of, make_stream, read_all, server_now
 
 S0 = "shardId-000000000000"
 S1 = "shardId-000000000001"
@@ -34,3 +34,41 @@ def test_short_sequence_number_names_the_shard_it_encodes(kinesis, account):
     it = kinesis.get_shard_iterator(StreamName="legacy", ShardId=S0, ShardIteratorType="AT_SEQUENCE_NUMBER",
                                     StartingSequenceNumber=seq)["ShardIterator"]
     assert [r["Data"] for r in kinesis.get_records(ShardIterator=it)["Records"]] == [b"x"]
+
+
+def _hex_seq(digits: str) -> str:
+    return str(int(digits, 16))
+
+
+def test_sequence_number_for_ordering_in_aws_layout(kinesis, account, server):
+    # kinesalite test/putRecord.js, run against AWS: numbers of AWS's own layout are taken as
+    # SequenceNumberForOrdering when well formed and not in the future, and refused otherwise
+    make_stream(kinesis, "order", 1)
+    now = int(server_now(server))
+    taken = ["2ffffffffff7fffffffffffffff000000000007fffffff2",  # all f
+             "20000000000000000000000000000000000000000000002",  # all 0
+             "20000000000000000000000000000000000000000000001",  # all 0, version 1
+             "2ffffffffff7fffffff7fffffff000" + format(now - 2, "x") + "7fffffff2",  # time is now
+             "20000000000000000000000000000000000000800000002"]  # 8 near the end
+    refused = ["20000000000000000000000000000000000000000000000",  # version 0
+               "20000000000000000000000000000000000000000000004",  # version 4
+               "30000000000000000000000000000000000000000000001",  # initial 3
+               "1ffffffffff7fffffffffffffff000000000007fffffff2",  # initial 1
+               "20000000000800000000000000000000000000000000002",  # 8 in the index
+               "200000000000000000000000000000" + format(now + 120, "x") + "000000002",  # future time
+               "13bb2cc3d80000000000000000000000"]  # large date
+    for digits in taken:
+        kinesis.put_record(StreamName="order", Data=digits.encode(), PartitionKey="a",
+                           SequenceNumberForOrdering=_hex_seq(digits))
+    for digits in refused:
+        seq = _hex_seq(digits)
+        code, msg = error_of(kinesis.put_record, StreamName="order", Data=b"no", PartitionKey="a",
+                             SequenceNumberForOrdering=seq)
+        assert (code, msg) == ("InvalidArgumentException", f"ExclusiveMinimumSequenceNumber {seq} used in PutRecord "
+                               f"on stream order under account {account} is invalid.")
+    # the refused ones wrote nothing; the taken ones are there, in order
+    assert [r["Data"] for r in read_all(kinesis, "order", S0)] == [d.encode() for d in taken]
+    # a stream that does not exist is reported before a bad ordering number
+    code, _ = error_of(kinesis.put_record, StreamName="nope", Data=b"x", PartitionKey="a",
+                       SequenceNumberForOrdering=_hex_seq(refused[0]))
+    assert code == "ResourceNotFoundException"

@@ -216,6 +216,42 @@ def legacy_seq_shard(text: str) -> int | None:
     return int(digits[28:32], 16)
 
 
+_AWS_V2_LOW = 1 << 185
+_AWS_V2_HIGH = 3 << 184
+_OUR_EARLIEST_COUNTER = 1420070400 * 1_000_000  # 2015-01-01: no counter of ours is older
+
+
+def plausible_counter(counter: int, now: float) -> bool:
+    """Whether a decoded counter can be one of ours: an arrival time between 2015 and a
+    minute from now (numbers of AWS's layout often decode to 0 or to centuries ahead)."""
+    return _OUR_EARLIEST_COUNTER <= counter <= micros(now + 60)
+
+
+def aws_ordering_number_ok(text: str, now: float) -> bool:
+    """Whether AWS takes ``text`` as a PutRecord SequenceNumberForOrdering, read in AWS's
+    own layout (kinesalite's parseSequence): version 2 (last hex digit) numbers in
+    (2^185, 1.5 * 2^185) whose sequence index starts below 8 and whose time (hex digits
+    29-37) is not in the future, version 1 likewise (time in digits 13-21). kinesalite's putRecord
+    tests, run against AWS: 'all f', 'all 0', 'now' are taken; version 0/4 at 2^185,
+    a leading 1 or 3, an 8 in the index, a future time and a too-large date are
+    'ExclusiveMinimumSequenceNumber ... is invalid.' (version 3 is an InternalFailure)."""
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        return False
+    if not _AWS_V2_LOW < value < _AWS_V2_HIGH:
+        # version 0 (below 2^129): AWS's tests only show one refused (a too-large date), so
+        # none is taken here
+        return False
+    digits = format(value, "x")
+    version = int(digits[-1], 16)
+    if version == 2:
+        return int(digits[11], 16) <= 7 and int(digits[29:38], 16) <= now
+    if version == 1:
+        return int(digits[13:22], 16) <= now
+    return False
+
+
 def micros(t: float) -> int:
     return int(t * 1_000_000)
 

@@ -119,15 +119,19 @@ def put_on_behalf(app, tx, account: str, region: str, name: str, entries: list[t
 
 
 def _ordering(value: str | None, ref: Ref, now: float) -> int | None:
-    """SequenceNumberForOrdering: the new record's number will be greater than it."""
+    """SequenceNumberForOrdering: the new record's number will be greater than it. A number
+    of AWS's own layout that AWS takes (``models.aws_ordering_number_ok``) is taken too; it
+    orders nothing here, every number cloudlet hands out being newer."""
     if value is None:
         return None
     decoded = models.decode_seq(value)
-    if decoded is None or decoded[0] > models.micros(now + 60):
-        # (observed) "ExclusiveMinimumSequenceNumber x used in PutRecord on stream y under account z is invalid."
-        raise errors.InvalidArgument(f"ExclusiveMinimumSequenceNumber {value} used in PutRecord on stream "
-                                     f"{ref.name} under account {ref.account} is invalid.")
-    return decoded[0]
+    if decoded is not None and models.plausible_counter(decoded[0], now):
+        return decoded[0]
+    if models.aws_ordering_number_ok(value, now):
+        return None
+    # (observed) "ExclusiveMinimumSequenceNumber x used in PutRecord on stream y under account z is invalid."
+    raise errors.InvalidArgument(f"ExclusiveMinimumSequenceNumber {value} used in PutRecord on stream "
+                                 f"{ref.name} under account {ref.account} is invalid.")
 
 
 @service.operation("PutRecord")
@@ -135,7 +139,6 @@ def put_record(ctx: RequestContext, req: dict) -> dict:
     ref = stream_ref(ctx, req)
     data, partition_key = req["Data"], req.get("PartitionKey")
     now = ctx.clock.now()
-    after = _ordering(req.get("SequenceNumberForOrdering"), ref, now)
     with ctx.store.transaction() as tx:
         stream = load(tx, ctx, ref)
         require_data(stream, ref)
@@ -147,6 +150,8 @@ def put_record(ctx: RequestContext, req: dict) -> dict:
         _check_size(data, partition_key, stream["max_record_kib"] * 1024, "data")
         writer = _Writer(rt(ctx), tx, ref, stream, now)
         shard = writer.shard_for(partition_key, req.get("ExplicitHashKey"))
+        # after the stream and ExplicitHashKey checks, as AWS orders them (kinesalite's putRecord)
+        after = _ordering(req.get("SequenceNumberForOrdering"), ref, now)
         if req.get("DryRun"):
             raise errors.dry_run()
         if not writer.admit(shard, len(data) + len(partition_key)):
