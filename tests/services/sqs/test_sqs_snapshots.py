@@ -130,3 +130,50 @@ def test_oversized_batch_entry_fails_with_its_own_text(sqs, make_queue):
         "Message": "One or more parameters cannot be validated. Reason: Message must be shorter than 1024 bytes."}]
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert [len(m["Body"]) for m in got] == [1024]  # the refused entry was not stored
+
+
+# ---------------------------------------------------------------- message system attributes
+
+_XRAY = "Root=1-3152b799-8954dae64eda91bc9a23a7e8;Parent=7fa8c0f79203be72;Sampled=1"
+
+
+def _with_trace_header(client, operation: str, value: str):
+    def add(request, **_):
+        request.headers["X-Amzn-Trace-Id"] = value
+    client.meta.events.register(f"before-send.sqs.{operation}", add)
+    return add
+
+
+def test_xray_trace_header_becomes_aws_trace_header(sqs, make_queue):
+    # test_aws_trace_header_propagation (AWS-validated, recorded 27-06-2025): a SendMessage with
+    # the X-Amzn-Trace-Id HTTP header gives the message that AWSTraceHeader.
+    url = make_queue("xray")
+    hook = _with_trace_header(sqs, "SendMessage", _XRAY)
+    try:
+        sent = sqs.send_message(QueueUrl=url, MessageBody="test", MessageAttributes={
+            "timestamp": {"StringValue": "1493147359900", "DataType": "Number"}})
+    finally:
+        sqs.meta.events.unregister("before-send.sqs.SendMessage", hook)
+    assert sent["MD5OfMessageAttributes"] == "235c5c510d26fb653d073faed50ae77c"
+    got = sqs.receive_message(QueueUrl=url, AttributeNames=["SentTimestamp", "AWSTraceHeader"],
+                              MessageAttributeNames=["All"])["Messages"][0]
+    assert got["Attributes"]["AWSTraceHeader"] == _XRAY
+    assert set(got["Attributes"]) == {"AWSTraceHeader", "SentTimestamp"}
+
+
+def test_aws_trace_header_attribute_overrides_the_http_header(sqs, make_queue):
+    # "If both tracing headers are set, the message system attribute overrides the HTTP trace
+    # header", and the header covers every message of a SendMessageBatch (X-Ray developer
+    # guide, "Amazon SQS and AWS X-Ray").
+    url = make_queue("xray")
+    own = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    hook = _with_trace_header(sqs, "SendMessageBatch", _XRAY)
+    try:
+        sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": "own", "MessageBody": "own", "MessageSystemAttributes": {
+                "AWSTraceHeader": {"DataType": "String", "StringValue": own}}},
+            {"Id": "header", "MessageBody": "header"}])
+    finally:
+        sqs.meta.events.unregister("before-send.sqs.SendMessageBatch", hook)
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["AWSTraceHeader"])
+    assert {m["Body"]: m["Attributes"]["AWSTraceHeader"] for m in got["Messages"]} == {"own": own, "header": _XRAY}

@@ -42,8 +42,22 @@ def _key(queue: Queue) -> tuple:
 
 # ---------------------------------------------------------------- sending
 
-def _enqueue(data: store.QueueData, out: Outgoing, sender: str, now: int) -> dict:
-    """Store one validated message (or recognise a FIFO duplicate); the SendMessage result."""
+def _header_trace(ctx: RequestContext, out: Outgoing) -> bool:
+    """Give ``out`` the X-Ray ``X-Amzn-Trace-Id`` header of the request as its AWSTraceHeader
+    when the message sets none itself (True if it did). The header covers every message of a
+    SendMessage or SendMessageBatch, and the system attribute overrides it (X-Ray developer
+    guide, "Amazon SQS and AWS X-Ray"; LocalStack's AWS-validated test_aws_trace_header_propagation)."""
+    if out.trace is None:
+        value = ctx.headers.get("x-amzn-trace-id")
+        if value:
+            out.trace = value
+            return True
+    return False
+
+
+def _enqueue(data: store.QueueData, out: Outgoing, sender: str, now: int, sys_digest: bool = True) -> dict:
+    """Store one validated message (or recognise a FIFO duplicate); the SendMessage result.
+    ``sys_digest``: the request sent the system attributes itself, so their digest is answered."""
     queue = data.queue
     result = {"MD5OfMessageBody": md5_hex(out.body.encode())}
     scope = previous = None
@@ -56,7 +70,7 @@ def _enqueue(data: store.QueueData, out: Outgoing, sender: str, now: int) -> dic
             result.update(MessageId=dup["id"], SequenceNumber=dup["seqnum"])
             if out.attrs:
                 result["MD5OfMessageAttributes"] = dup["md5_attrs"]
-            if dup.get("md5_sys"):
+            if dup.get("md5_sys") and sys_digest:
                 result["MD5OfMessageSystemAttributes"] = dup["md5_sys"]
             return result
     msg = data.new_message(out.body, out.attrs, out.trace, sender, now, out.delay, out.group, out.dedup)
@@ -65,7 +79,7 @@ def _enqueue(data: store.QueueData, out: Outgoing, sender: str, now: int) -> dic
     result["MessageId"] = msg.id
     if msg.md5_attrs:
         result["MD5OfMessageAttributes"] = msg.md5_attrs
-    if msg.md5_sys:
+    if msg.md5_sys and sys_digest:
         result["MD5OfMessageSystemAttributes"] = msg.md5_sys
     if msg.seqnum:
         result["SequenceNumber"] = msg.seqnum
@@ -78,7 +92,8 @@ def send_message(ctx: RequestContext, req: dict) -> dict:
     with ctx.store.transaction() as tx:
         queue = get_queue(tx, ctx, req["QueueUrl"])
         out = check_send(queue, req)
-        result = _enqueue(store.QueueData(tx, queue), out, sender_id(ctx), now)
+        from_header = _header_trace(ctx, out)
+        result = _enqueue(store.QueueData(tx, queue), out, sender_id(ctx), now, not from_header)
     runtime(ctx.app).notify(_key(queue))
     return result
 
@@ -116,7 +131,8 @@ def send_message_batch(ctx: RequestContext, req: dict) -> dict:
             except ServiceError as err:
                 failed.append(failed_entry(entry["Id"], err))
                 continue
-            successful.append({"Id": entry["Id"], **_enqueue(data, out, sender, now)})
+            from_header = _header_trace(ctx, out)
+            successful.append({"Id": entry["Id"], **_enqueue(data, out, sender, now, not from_header)})
     if successful:
         runtime(ctx.app).notify(_key(queue))
     return {"Successful": successful, "Failed": failed}
