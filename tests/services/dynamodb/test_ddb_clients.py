@@ -675,3 +675,32 @@ def test_delete_cancels_a_backfilling_index(ddb, ddbr, make_table):
     assert "GlobalSecondaryIndexes" not in ddb.describe_table(TableName=name)["Table"]
     assert _refused(ddb.query, TableName=name, IndexName="by-g", KeyConditionExpression="g = :g",
                     ExpressionAttributeValues={":g": {"S": "g1"}})[0] == "ValidationException"
+
+
+
+def test_names_aws_checks_in_its_own_words(ddb, ddb_raw, make_table):
+    """ack-api-quirks DDB-TABLE-457 (observed live): an IndexName, a restore's TargetTableName, a
+    legacy global table name and a BackupArn that are too short are refused in AWS's own words,
+    not the model's 'Value '' at ...' constraint text; a GSI's WarmThroughput may not be lowered."""
+    gsi = {"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+           "Projection": {"ProjectionType": "ALL"}}
+    name = make_table(AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                            {"AttributeName": "sk", "AttributeType": "S"},
+                                            {"AttributeName": "g", "AttributeType": "S"}],
+                      GlobalSecondaryIndexes=[gsi])
+    index_text = "IndexName must be at least 3 characters long and at most 255 characters long"
+    assert _refused(ddb_raw.describe_contributor_insights, TableName=name, IndexName="") == (
+        "ValidationException", index_text)
+    table_text = "TableName must be at least 3 characters long and at most 255 characters long"
+    backup = ddb.create_backup(TableName=name, BackupName="bk1")["BackupDetails"]["BackupArn"]
+    assert _refused(ddb_raw.restore_table_from_backup, TargetTableName="", BackupArn=backup) == (
+        "ValidationException", table_text)
+    assert _refused(ddb_raw.describe_global_table, GlobalTableName="") == ("ValidationException", table_text)
+    assert _refused(ddb_raw.describe_backup, BackupArn="") == ("ValidationException", "Invalid Backup ARN")
+    ddb.delete_backup(BackupArn=backup)
+    assert _refused(ddb.update_table, TableName=name, GlobalSecondaryIndexUpdates=[
+        {"Update": {"IndexName": "by-g", "WarmThroughput": {"ReadUnitsPerSecond": 100}}}]) == (
+        "ValidationException", INVALID + "Requested ReadUnitsPerSecond for WarmThroughput for index by-g is lower than "
+                                         "current WarmThroughput, decreasing WarmThroughput is not supported")
+    index = ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]
+    assert index["WarmThroughput"]["ReadUnitsPerSecond"] == 12000 and index["IndexStatus"] == "ACTIVE"

@@ -623,6 +623,11 @@ def _warm(given: dict | None, floor: dict, status: str) -> dict | None:
     return warm
 
 
+def index_warm(ix: dict, billing: str) -> dict:
+    """A GSI's WarmThroughput as DescribeTable shows it (units only)."""
+    return _warm(ix.get("WarmThroughput"), _warm_floor(billing, ix.get("ProvisionedThroughput"), None), "ACTIVE") or {}
+
+
 def table_warm(record: dict) -> dict:
     """The table's WarmThroughput as DescribeTable shows it (units only)."""
     floor = _warm_floor(record.get("BillingMode", "PROVISIONED"),

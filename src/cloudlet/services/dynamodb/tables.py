@@ -443,6 +443,13 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
                     p["ReadCapacityUnits"] = up["ProvisionedThroughput"]["ReadCapacityUnits"]
                     p["WriteCapacityUnits"] = up["ProvisionedThroughput"]["WriteCapacityUnits"]
                     ix["ProvisionedThroughput"] = p
+                if up.get("WarmThroughput"):
+                    current = M.index_warm(ix, record.get("BillingMode", "PROVISIONED"))
+                    for k, v in up["WarmThroughput"].items():
+                        if v is not None and v < (current.get(k) or 0):
+                            # AWS's text, observed live (ack-api-quirks dynamodb DDB-TABLE-457)
+                            raise invalid(f"Requested {k} for WarmThroughput for index {name} is lower than current "
+                                          "WarmThroughput, decreasing WarmThroughput is not supported")
                 for extra in ("OnDemandThroughput", "WarmThroughput"):
                     if up.get(extra) is not None:
                         ix[extra] = dict(up[extra])
