@@ -72,3 +72,28 @@ def test_sequence_number_for_ordering_in_aws_layout(kinesis, account, server):
     code, _ = error_of(kinesis.put_record, StreamName="nope", Data=b"x", PartitionKey="a",
                        SequenceNumberForOrdering=_hex_seq(refused[0]))
     assert code == "ResourceNotFoundException"
+
+
+def test_starting_sequence_number_in_aws_layout(kinesis, account):
+    # A number in AWS's own layout names its shard in hex digits 38-45 (kinesalite
+    # test/getShardIterator.js, run against AWS: an 8 there encodes 'shardId--02147483648',
+    # an 8 starting the sequence index makes the number invalid); one that names the shard
+    # asked for but was not handed out by this stream "did not come from this stream"
+    # (AWS's answer for 49629634598228923384296766558693603250810567226740965378 on
+    # shardId-000000000000, quoted in elastic/helm-charts#1659)
+    make_stream(kinesis, "layout", 1)
+
+    def ask(seq: str) -> tuple[str, str]:
+        return error_of(kinesis.get_shard_iterator, StreamName="layout", ShardId=S0,
+                        ShardIteratorType="AT_SEQUENCE_NUMBER", StartingSequenceNumber=seq)
+
+    seq = _hex_seq("20000000000000000000000000000000000000800000002")
+    assert ask(seq) == ("InvalidArgumentException", "Invalid StartingSequenceNumber. It encodes "
+                        "shardId--02147483648, while it was used in a call to a shard with shardId-000000000000")
+    seq = _hex_seq("20000000000800000000000000000000000000000000002")
+    assert ask(seq) == ("InvalidArgumentException", f"StartingSequenceNumber {seq} used in GetShardIterator on "
+                        f"shard {S0} in stream layout under account {account} is invalid.")
+    seq = "49629634598228923384296766558693603250810567226740965378"
+    assert ask(seq) == ("InvalidArgumentException", f"StartingSequenceNumber {seq} used in GetShardIterator on "
+                        f"shard {S0} in stream layout under account {account} is invalid because it did not come "
+                        "from this stream.")

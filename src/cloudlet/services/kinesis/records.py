@@ -235,14 +235,19 @@ def start_position(tx, ctx: RequestContext, ref: Ref, stream: dict, shard: dict,
         if sequence is None:
             raise errors.InvalidArgument(_BOTH + f"Request specified {kind} and no StartingSequenceNumber.")
         decoded = models.decode_seq(sequence)
-        if decoded is None:
-            legacy = models.legacy_seq_shard(sequence)
-            if legacy is not None and legacy != index:
-                raise errors.InvalidArgument(_shard_mismatch(legacy, sid))
-            # one that names this shard is an InternalFailure (500) on AWS (kinesalite's
-            # getShardIterator test); it names no record here, so it is refused as invalid
+        if decoded is None or not models.plausible_counter(decoded[0], now):
+            # not one of ours: read in AWS's layout for the shard it names
+            foreign = models.aws_seq_shard(sequence)
+            if foreign is not None and foreign != index:
+                raise errors.InvalidArgument(_shard_mismatch(foreign, sid))
+            # a short (version-0) one naming this shard is an InternalFailure (500) on AWS
+            # (kinesalite's getShardIterator test); it names no record here, so it is invalid
+            if foreign is None or models.legacy_seq_shard(sequence) is not None:
+                raise errors.InvalidArgument(f"StartingSequenceNumber {sequence} used in {operation} on shard "
+                                             f"{sid} in stream {ref.name} under account {ref.account} is invalid.")
             raise errors.InvalidArgument(f"StartingSequenceNumber {sequence} used in {operation} on shard {sid} "
-                                         f"in stream {ref.name} under account {ref.account} is invalid.")
+                                         f"in stream {ref.name} under account {ref.account} is invalid because "
+                                         "it did not come from this stream.")
         counter, seq_shard, tag = decoded
         if seq_shard != index:
             raise errors.InvalidArgument(_shard_mismatch(seq_shard, sid))
