@@ -516,8 +516,8 @@ def test_on_demand_maximums_checked_as_aws_checks_them(ddb, make_table):
     assert _refused(ddb.create_table, TableName=odt_name, **{
         **KEY, "BillingMode": "PROVISIONED", "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
         "OnDemandThroughput": {"MaxWriteRequestUnits": 5}}) == (
-        "ValidationException", INVALID + "MaxWriteRequestUnits for OnDemandThroughput cannot be specified when the "
-                                         "table BillingMode is PROVISIONED")
+        "ValidationException", INVALID + "MaxWriteRequestUnits for OnDemandThroughput cannot be specified when "
+                                         "table BillingMode is PROVISIONED.")
     assert odt_name not in ddb.list_tables()["TableNames"]
     name = make_table(OnDemandThroughput={"MaxReadRequestUnits": 100})
     assert _refused(ddb.update_table, TableName=name, OnDemandThroughput={"MaxWriteRequestUnits": -2}) == (
@@ -525,6 +525,11 @@ def test_on_demand_maximums_checked_as_aws_checks_them(ddb, make_table):
                                          "valid range")
     assert ddb.describe_table(TableName=name)["Table"]["OnDemandThroughput"] == {"MaxReadRequestUnits": 100}
     ddb.update_table(TableName=name, OnDemandThroughput={"MaxReadRequestUnits": -1})  # clears it
+    provisioned = make_table(BillingMode="PROVISIONED", ProvisionedThroughput={"ReadCapacityUnits": 1,
+                                                                                "WriteCapacityUnits": 1})
+    assert _refused(ddb.update_table, TableName=provisioned, OnDemandThroughput={"MaxReadRequestUnits": 5}) == (
+        "ValidationException", INVALID + "MaxReadRequestUnits for OnDemandThroughput cannot be specified when the "
+                                         "table BillingMode is PROVISIONED")  # UpdateTable's words (DDB-TABLE-059)
 
 
 def test_restore_overrides_refused_in_aws_words(ddb, make_table):

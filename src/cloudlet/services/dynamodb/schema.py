@@ -571,6 +571,9 @@ def check_on_demand(odt: dict, billing: str, clear_ok: bool = False) -> None:
         if v is None:
             continue
         if billing == "PROVISIONED":
+            if not clear_ok:  # CreateTable words it a little differently (DDB-TABLE-024)
+                raise invalid(f"{unit} for OnDemandThroughput cannot be specified when table BillingMode is "
+                              "PROVISIONED.")
             raise invalid(f"{unit} for OnDemandThroughput cannot be specified when the table BillingMode is "
                           "PROVISIONED")
         if v < 1 and not (clear_ok and v == -1):
