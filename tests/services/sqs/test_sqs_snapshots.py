@@ -177,3 +177,27 @@ def test_aws_trace_header_attribute_overrides_the_http_header(sqs, make_queue):
         sqs.meta.events.unregister("before-send.sqs.SendMessageBatch", hook)
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["AWSTraceHeader"])
     assert {m["Body"]: m["Attributes"]["AWSTraceHeader"] for m in got["Messages"]} == {"own": own, "header": _XRAY}
+
+
+# ---------------------------------------------------------------- queue attributes
+
+def test_kms_data_key_reuse_period_is_shown_only_with_a_kms_key(sqs, make_queue):
+    # test_set_queue_attributes_default_values (AWS-validated, recorded 10-12-2025): after
+    # KmsMasterKeyId "testKeyId" + KmsDataKeyReusePeriodSeconds "6000" both are listed and SSE-SQS
+    # is off; after KmsMasterKeyId "" + KmsDataKeyReusePeriodSeconds "300" neither is listed.
+    url = make_queue("kms")
+
+    def kms_and_sse():
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        return {k: v for k, v in attrs.items() if k.startswith(("Kms", "SqsManagedSse"))}
+    assert kms_and_sse() == {"SqsManagedSseEnabled": "true"}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"KmsMasterKeyId": "testKeyId",
+                                                       "KmsDataKeyReusePeriodSeconds": "6000"})
+    assert kms_and_sse() == {"KmsMasterKeyId": "testKeyId", "KmsDataKeyReusePeriodSeconds": "6000",
+                             "SqsManagedSseEnabled": "false"}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"KmsMasterKeyId": "", "KmsDataKeyReusePeriodSeconds": "300"})
+    assert kms_and_sse() == {"SqsManagedSseEnabled": "false"}
+    # asked for by name too (test_sse_queue_attributes: an SSE-SQS queue answers only SqsManagedSseEnabled)
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+        "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled"])["Attributes"] == {
+        "SqsManagedSseEnabled": "false"}
