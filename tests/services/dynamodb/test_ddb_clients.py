@@ -524,7 +524,14 @@ def test_on_demand_maximums_checked_as_aws_checks_them(ddb, make_table):
         "ValidationException", INVALID + "Requested MaxWriteRequestUnits for OnDemandThroughput for table is outside of "
                                          "valid range")
     assert ddb.describe_table(TableName=name)["Table"]["OnDemandThroughput"] == {"MaxReadRequestUnits": 100}
-    ddb.update_table(TableName=name, OnDemandThroughput={"MaxReadRequestUnits": -1})  # clears it
+    # a member given alone is merged, -1 clears one, and both cleared leave none (ack-api-quirks DDB-TABLE-051/178)
+    ddb.update_table(TableName=name, OnDemandThroughput={"MaxWriteRequestUnits": 500})
+    assert ddb.describe_table(TableName=name)["Table"]["OnDemandThroughput"] == {
+        "MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 500}
+    ddb.update_table(TableName=name, OnDemandThroughput={"MaxReadRequestUnits": -1})
+    assert ddb.describe_table(TableName=name)["Table"]["OnDemandThroughput"] == {"MaxWriteRequestUnits": 500}
+    ddb.update_table(TableName=name, OnDemandThroughput={"MaxWriteRequestUnits": -1})
+    assert "OnDemandThroughput" not in ddb.describe_table(TableName=name)["Table"]
     provisioned = make_table(BillingMode="PROVISIONED", ProvisionedThroughput={"ReadCapacityUnits": 1,
                                                                                 "WriteCapacityUnits": 1})
     assert _refused(ddb.update_table, TableName=provisioned, OnDemandThroughput={"MaxReadRequestUnits": 5}) == (

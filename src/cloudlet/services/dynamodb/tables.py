@@ -535,7 +535,15 @@ def _apply_update(ctx, tx, record: dict, schema: M.Schema, req: dict, now: float
                               "decreasing WarmThroughput is not supported")
     for extra in ("OnDemandThroughput", "WarmThroughput"):
         if req.get(extra) is not None:
-            # warm throughput only grows: a value not given stays as it was
-            record[extra] = {**record.get(extra, {}), **req[extra]} if extra == "WarmThroughput" else dict(req[extra])
+            # a member not given stays as it was (warm throughput only grows)
+            record[extra] = {**record.get(extra, {}), **req[extra]}
             changed = True
+    if req.get("OnDemandThroughput") is not None:
+        # -1 clears a maximum; DescribeTable then leaves it out, and the whole member when both are
+        # cleared (ack-api-quirks dynamodb DDB-TABLE-051/178, observed live)
+        odt = {k: v for k, v in record["OnDemandThroughput"].items() if v != -1}
+        if odt:
+            record["OnDemandThroughput"] = odt
+        else:
+            del record["OnDemandThroughput"]
     return "status" if status_change else changed
