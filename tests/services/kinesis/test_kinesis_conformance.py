@@ -4,7 +4,7 @@ cloudlet. Each test names the source of the AWS behaviour it pins."""
 
 from __future__ import annotations
 
-from tests.services.kinesis.conftest import error_of, make_stream, read_all, server_now
+from tests.services.kinesis.conftest import error_of, make_stream, read_all, server_now, wait_status
 
 S0 = "shardId-000000000000"
 S1 = "shardId-000000000001"
@@ -97,3 +97,17 @@ def test_starting_sequence_number_in_aws_layout(kinesis, account):
     assert ask(seq) == ("InvalidArgumentException", f"StartingSequenceNumber {seq} used in GetShardIterator on "
                         f"shard {S0} in stream layout under account {account} is invalid because it did not come "
                         "from this stream.")
+
+
+def test_stop_encryption_with_type_none(kinesis):
+    # AWS's answer quoted in terraform-provider-aws (internal/service/kinesis/stream.go, the
+    # comment on StopStreamEncryption): "InvalidArgumentException: Encryption type cannot be NONE."
+    make_stream(kinesis, "enc", 1)
+    kinesis.start_stream_encryption(StreamName="enc", EncryptionType="KMS", KeyId="alias/aws/kinesis")
+    wait_status(kinesis, "enc")
+    for call in (kinesis.stop_stream_encryption, kinesis.start_stream_encryption):
+        code, msg = error_of(call, StreamName="enc", EncryptionType="NONE", KeyId="alias/aws/kinesis")
+        assert (code, msg) == ("InvalidArgumentException", "Encryption type cannot be NONE.")
+    # nothing changed: still ACTIVE and encrypted with the same key
+    d = kinesis.describe_stream_summary(StreamName="enc")["StreamDescriptionSummary"]
+    assert (d["StreamStatus"], d["EncryptionType"], d["KeyId"]) == ("ACTIVE", "KMS", "alias/aws/kinesis")

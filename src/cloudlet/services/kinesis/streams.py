@@ -279,11 +279,17 @@ def _monitoring(ctx: RequestContext, req: dict, enable: bool) -> dict:
             "CurrentShardLevelMetrics": current, "DesiredShardLevelMetrics": desired}
 
 
+# (observed, StopStreamEncryption with EncryptionType NONE: quoted in terraform-provider-aws's
+# internal/service/kinesis stream.go, "InvalidArgumentException: Encryption type cannot be NONE.");
+# StartStreamEncryption is given the same answer
+_ENCRYPTION_NONE = "Encryption type cannot be NONE."
+
+
 @service.operation("StartStreamEncryption")
 def start_encryption(ctx: RequestContext, req: dict) -> dict:
     ref = stream_ref(ctx, req)
     if req["EncryptionType"] != "KMS":
-        raise errors.InvalidArgument("EncryptionType must be KMS to start stream encryption.")
+        raise errors.InvalidArgument(_ENCRYPTION_NONE)
     with ctx.store.transaction() as tx:
         stream = load(tx, ctx, ref)
         require_active(stream, ref)
@@ -296,7 +302,7 @@ def start_encryption(ctx: RequestContext, req: dict) -> dict:
 def stop_encryption(ctx: RequestContext, req: dict) -> dict:
     ref = stream_ref(ctx, req)
     if req["EncryptionType"] != "KMS":
-        raise errors.InvalidArgument("EncryptionType must be KMS to stop stream encryption.")
+        raise errors.InvalidArgument(_ENCRYPTION_NONE)
     with ctx.store.transaction() as tx:
         stream = load(tx, ctx, ref)
         require_active(stream, ref)
