@@ -238,8 +238,12 @@ def serialize_response(operation: str, output_shape: Shape | None, result: dict 
     if output_shape is not None:
         wrap = wrapper or f"{operation}Result"
         w(f"<{wrap}>")
+        start = len(writer.out)
         writer.members(output_shape, result or {})
-        w(f"</{wrap}>")
+        if len(writer.out) == start:  # nothing to say: <ReceiveMessageResult/>, as AWS writes it
+            writer.out[-1] = f"<{wrap}/>"
+        else:
+            w(f"</{wrap}>")
     w(f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{operation}Response>")
     return "".join(writer.out).encode()
 

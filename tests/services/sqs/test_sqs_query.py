@@ -321,3 +321,13 @@ def test_no_action_at_a_queue_url_is_an_unknown_operation(server, query, unique_
     status, headers, raw = _raw(server.url + path_of(url), method, headers, body)
     assert (status, raw.strip()) == (404, b"<UnknownOperationException/>")
     assert "Content-Type" not in headers and headers["x-amzn-RequestId"]
+
+
+def test_an_empty_result_is_one_self_closing_element(query, unique_name):
+    """An empty receive is <ReceiveMessageResult/>, the exact string AWS answers (LocalStack's
+    AWS-validated TestSqsQueryApi::test_get_send_and_receive_messages)."""
+    url = create(query, unique_name())
+    req = urllib.request.Request(url + "?Action=ReceiveMessage&Version=2012-11-05", headers={"Authorization": AUTH})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        raw = r.read()
+    assert b"<ReceiveMessageResult/>" in raw and b"</ReceiveMessageResult>" not in raw
