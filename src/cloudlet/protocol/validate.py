@@ -81,12 +81,20 @@ def shown_value(v: Violation) -> str:
     return f"'{text}'" if isinstance(v.value, (list, tuple, dict)) else text
 
 
+# AWS reports at most this many violations, and counts only those ("10 validation errors
+# detected" for 501 bad PutRecords entries: kinesalite's AWS-run putRecords test).
+MAX_REPORTED = 10
+
+
 def validation_message(violations: list[Violation]) -> str:
-    n = len(violations)
+    shown = violations[:MAX_REPORTED]
+    n = len(shown)
     head = f"{n} validation error{'s' if n != 1 else ''} detected: "
+    # kind "unshown": a violation AWS reports without its value ("Value at 'RequestItems.t.member.Keys'")
     return head + "; ".join(
-        f"Value {shown_value(v)} at '{v.path}' failed to satisfy constraint: {v.constraint}"
-        for v in violations
+        ("Value at" if v.kind == "unshown" else f"Value {shown_value(v)} at")
+        + f" '{v.path}' failed to satisfy constraint: {v.constraint}"
+        for v in shown
     )
 
 

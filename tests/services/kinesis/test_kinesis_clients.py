@@ -347,3 +347,12 @@ def test_an_empty_record_list_is_quoted_like_a_scalar(raw):
     assert error_of(raw.put_records, StreamName="any-stream", Records=[]) == (
         "ValidationException", "1 validation error detected: Value '[]' at 'records' "
         "failed to satisfy constraint: Member must have length greater than or equal to 1")
+
+
+def test_at_most_ten_violations_are_reported(raw):
+    """AWS reports (and counts) at most 10 violations (kinesalite's putRecords test, run against AWS)."""
+    code, message = error_of(raw.put_records, StreamName="any-stream",
+                             Records=[{"Data": b"x", "PartitionKey": ""} for _ in range(12)])
+    assert code == "ValidationException"
+    assert message.startswith("10 validation errors detected: ")
+    assert message.count("failed to satisfy constraint") == 10

@@ -7,7 +7,7 @@ limit of BatchGetItem, as AWS does).
 
 from __future__ import annotations
 
-from cloudlet.protocol.validate import Violation
+from cloudlet.protocol.validate import Violation, validation_message
 from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb import capacity as C
 from cloudlet.services.dynamodb import exprs as E
@@ -18,7 +18,6 @@ from cloudlet.services.dynamodb.items import (
     Target, item_collection_metrics, new_item_for_put, open_table, item_loader,
 )
 from cloudlet.services.dynamodb.service import service
-from cloudlet.services.dynamodb.validation import message
 
 MAX_GET_KEYS = 100
 MAX_WRITES = 25
@@ -91,7 +90,7 @@ def batch_write_item(ctx: RequestContext, req: dict) -> dict:
     request_items = req["RequestItems"]
     total = sum(len(v) for v in request_items.values())
     if total > MAX_WRITES:
-        raise validation(message([Violation(
+        raise validation(validation_message([Violation(
             "requestItems", "RequestItems", "length",
             "Map value must satisfy constraint: [Member must have length less than or equal to 25, "
             "Member must have length greater than or equal to 1]", request_items)]))

@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 
 from cloudlet.protocol.errors import SerializationException, ServiceError, ValidationException
-from cloudlet.protocol.validate import Violation, format_value, serialization_message
+from cloudlet.protocol.validate import Violation, serialization_message, validation_message
 
 _PREFIX = "Member must satisfy enum value set: "
 
@@ -106,7 +106,7 @@ def validation_error(operation: str, violations: list[Violation], protocol: str 
                       if v.path == "limit" and v.kind == "range" else v for v in violations]
     violations = [replace(v, constraint=_ENUM_TEXT.get(v.constraint, v.constraint)) if v.kind == "enum" else v
                   for v in violations]
-    return ValidationException(message=message(violations))
+    return ValidationException(message=validation_message(violations))
 
 
 _WRITE_LIST = re.compile(r"^requestItems\.(.+)\.member$")
@@ -137,17 +137,3 @@ def _key_list(v: Violation) -> Violation:
     if m is None:
         return v
     return Violation(f"RequestItems.{m.group(1)}.member.Keys", "Keys", "unshown", v.constraint, None)
-
-
-def _value(v: Violation) -> str:
-    if v.kind == "required":
-        return "null"
-    text = format_value(v.value)
-    return f"'{text}'" if isinstance(v.value, (list, tuple, dict)) else text
-
-
-def message(violations: list[Violation]) -> str:
-    n = len(violations)
-    return f"{n} validation error{'s' if n != 1 else ''} detected: " + "; ".join(
-        ("Value at" if v.kind == "unshown" else f"Value {_value(v)} at")
-        + f" '{v.path}' failed to satisfy constraint: {v.constraint}" for v in violations)
