@@ -5,7 +5,9 @@ Tests talk to the server the way users do: over a socket, with boto3.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -136,3 +138,23 @@ def durable_server(tmp_path):
     srv = ServerProcess(data_dir=str(tmp_path / "data")).start()
     yield srv
     srv.stop()
+
+
+NODE_DIR = os.path.join(os.path.dirname(__file__), "node")
+
+
+@pytest.fixture(scope="session")
+def node_modules() -> str:
+    """tests/node/node_modules with the AWS SDK for JavaScript v3 clients of tests/node/package.json,
+    installed once (one npm install across xdist workers); skips where node or npm is missing."""
+    if not (shutil.which("node") and shutil.which("npm")):
+        pytest.skip("node/npm not installed: the JS SDK tests need them")
+    with open(os.path.join(NODE_DIR, "package.json")) as f:
+        wanted = list(__import__("json").load(f)["dependencies"])
+    modules = os.path.join(NODE_DIR, "node_modules")
+    with open(os.path.join(NODE_DIR, ".install.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not all(os.path.isdir(os.path.join(modules, name)) for name in wanted):
+            subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR,
+                           check=True, timeout=600)
+    return os.path.abspath(modules)

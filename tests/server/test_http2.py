@@ -90,12 +90,7 @@ def test_http11_still_served(server):
 
 
 @pytest.mark.slow
-def test_javascript_sdk_v3_kinesis_default_client(server):
-    if not (shutil.which("node") and shutil.which("npm")):
-        pytest.skip("node/npm not installed: the JS SDK test needs them")
-    if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "@aws-sdk", "client-kinesis")):
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR,
-                       check=True, timeout=600)
+def test_javascript_sdk_v3_kinesis_default_client(server, node_modules):
     stream = f"js-{uuid.uuid4().hex[:8]}"
     out = subprocess.run(["node", "kinesis_http2.mjs", server.url, stream], cwd=NODE_DIR, capture_output=True,
                          text=True, timeout=120)

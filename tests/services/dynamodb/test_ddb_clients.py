@@ -446,34 +446,18 @@ const { DynamoDBDocumentClient, PutCommand, GetCommand, BatchWriteCommand, pagin
 """
 
 
-def _js_modules() -> str | None:
-    """A node_modules holding @aws-sdk/client-dynamodb and lib-dynamodb: CLOUDLET_TEST_NODE_MODULES,
-    else tests/node/node_modules."""
-    import os
-
-    here = os.path.join(os.path.dirname(__file__), "..", "..", "node", "node_modules")
-    for path in (os.environ.get("CLOUDLET_TEST_NODE_MODULES"), here):
-        if path and all(os.path.isdir(os.path.join(path, "@aws-sdk", p)) for p in ("client-dynamodb", "lib-dynamodb")):
-            return os.path.abspath(path)
-    return None
-
-
-def test_js_sdk_v3_client_and_document_client(server, tmp_path):
+def test_js_sdk_v3_client_and_document_client(server, tmp_path, node_modules):
     """AWS SDK for JavaScript v3: waiters, DocumentClient sets and nested values, BatchWrite,
     the Query paginator, ConditionalCheckFailedException with its Item, and a
     TransactionCanceledException's CancellationReasons (with the Item ALL_OLD asked for)."""
     import json
     import os
-    import shutil
     import subprocess
     import uuid
 
-    modules = _js_modules()
-    if shutil.which("node") is None or modules is None:
-        pytest.skip("node or @aws-sdk/client-dynamodb and lib-dynamodb (tests/node/node_modules) missing")
     script = tmp_path / "client.cjs"
     script.write_text(JS_CLIENT)
-    env = {**os.environ, "NODE_PATH": modules, "ENDPOINT": server.url, "TABLE": f"js-{uuid.uuid4().hex[:8]}",
+    env = {**os.environ, "NODE_PATH": node_modules, "ENDPOINT": server.url, "TABLE": f"js-{uuid.uuid4().hex[:8]}",
            "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE": "1"}
     done = subprocess.run(["node", str(script)], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

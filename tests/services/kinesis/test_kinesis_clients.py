@@ -11,7 +11,6 @@ import datetime
 import json
 import os
 import random
-import shutil
 import subprocess
 
 import pytest
@@ -145,15 +144,9 @@ def test_aiobotocore_put_and_get(server, account):
     asyncio.run(run())
 
 
-NODE_MODULES = os.path.join(os.path.dirname(__file__), "..", "..", "node", "node_modules", "@aws-sdk",
-                            "client-kinesis")
-
-
-def test_javascript_sdk_v3_errors_and_records(server, account):
+def test_javascript_sdk_v3_errors_and_records(server, account, node_modules):
     """@aws-sdk/client-kinesis (installed for tests/server/test_http2.py): errors come out as
     their modeled classes with AWS's status, blobs and timestamps as the SDK types them."""
-    if shutil.which("node") is None or not os.path.isdir(NODE_MODULES):
-        pytest.skip("node or tests/node/node_modules (@aws-sdk/client-kinesis) is missing")
     script = os.path.join(os.path.dirname(__file__), "kinesis_js_errors.mjs")
     out = subprocess.run(["node", "--no-warnings", script, server.url, account, "js"], capture_output=True,
                          text=True, timeout=120)
