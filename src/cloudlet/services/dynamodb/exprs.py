@@ -48,6 +48,33 @@ class Compiled:
     # (parsed KeyConditionExpression, names, values, already validated); the
     # key schema it is checked against is only known once the table is read.
     key_condition: tuple | None = None
+    # a transaction's ExpressionAttributeValues hold a value one level past the nesting limit
+    deep_values: bool = False
+
+
+def _deep_values(values: dict, single_item: bool, transaction: bool) -> tuple[dict, bool]:
+    """ExpressionAttributeValues of which one is nested past 32 levels, answered as AWS does
+    (us-east-1, 2026-10-09; nubo-db/dynamodb-conformance tests/tier3/limits/nestingDepth.test.ts):
+    PutItem/UpdateItem/DeleteItem refuse it in the validation envelope, or naming its key from
+    about 63 levels on; a transaction takes a value one level past the limit (its condition is
+    evaluated; an Update that would store it cancels, see transactions.py) and refuses a deeper
+    one naming its key. Returns the checked values and whether one is past the limit."""
+    checked, deep = {}, False
+    for key, value in values.items():
+        try:
+            checked[key] = V.check_value(value)
+            continue
+        except V.TooDeep:
+            pass
+        depth = V.nesting_depth(value)
+        if transaction and depth == V.MAX_DEPTH + 1:
+            checked[key] = V.check_value(value, 0)
+            deep = True
+        elif single_item and depth < V.FAR_DEPTH:
+            raise validation("1 validation error detected: " + V.NESTING)
+        else:
+            raise validation(f"ExpressionAttributeValues contains invalid value: {V.NESTING} for key {key}")
+    return checked, deep
 
 
 def _java_set(names: list[str]) -> str:
@@ -94,9 +121,11 @@ _PARAMETERS = frozenset(_EXPRESSIONS + _NON_EXPRESSION + ("ExpressionAttributeNa
 
 
 def compile_request(req: dict, *, condition=False, update=False, projection=False, filter=False,
-                    key_condition=False) -> Compiled:
+                    key_condition=False, single_item=False, transaction=False) -> Compiled:
     """The request's expressions, checked and compiled. The result is shared
-    when the request has none: never modify it."""
+    when the request has none: never modify it. ``single_item`` (PutItem,
+    UpdateItem, DeleteItem) and ``transaction`` (a TransactWriteItems action)
+    pick AWS's wording for a value nested too deep."""
     if _PARAMETERS.isdisjoint(req):
         return _NONE_UPDATE if update else _NONE
     if key_condition:
@@ -110,15 +139,25 @@ def compile_request(req: dict, *, condition=False, update=False, projection=Fals
     _check_mixing(req, value_exprs)
     names = req.get("ExpressionAttributeNames")
     values = req.get("ExpressionAttributeValues")
+    deep_values = False
     if values is not None:
         try:
             values = V.check_values(values)
-        except Exception as e:  # noqa: BLE001 — re-worded as AWS does for this parameter
-            msg = getattr(e, "message", str(e))
-            raise validation(f"ExpressionAttributeValues contains invalid value: {msg} for key "
-                             f"{next(iter(values))}") from None
+        except V.TooDeep:
+            values, deep_values = _deep_values(values, single_item, transaction)
+        except Exception:  # noqa: BLE001 — re-worded as AWS does for this parameter
+            for key, value in values.items():  # the first value that fails is named
+                try:
+                    V.check_value(value)
+                except Exception as e:  # noqa: BLE001
+                    msg = getattr(e, "message", str(e))
+                    raise validation(f"ExpressionAttributeValues contains invalid value: {msg} for key "
+                                     f"{key}") from None
+            raise  # pragma: no cover — check_values failed, so one value does
     parsed = check_request_expressions({**req, "ExpressionAttributeValues": values})
     out = Compiled()
+    if deep_values:
+        out.deep_values = True
 
     # ---- conditions
     if condition:

@@ -121,6 +121,14 @@ def apply_update(target: Target, compiled: E.Compiled, key: dict, old: dict | No
     return new, size, upd_old, upd_new
 
 
+def _too_deep_item(item: dict):
+    """PutItem's refusal of an item nested past 32 levels: in the validation envelope, bare from
+    about 63 levels on, where BatchWriteItem and TransactWriteItems are always bare (us-east-1 and
+    eu-west-2, 2026-10-09; nubo-db/dynamodb-conformance tests/tier3/limits/nestingDepth.test.ts)."""
+    depth = max(V.nesting_depth(v) for v in item.values())
+    return validation(V.NESTING if depth >= V.FAR_DEPTH else "1 validation error detected: " + V.NESTING)
+
+
 def failure_item(rv_on_failure: str | None, item: dict | None) -> dict | None:
     return item if rv_on_failure == "ALL_OLD" and item else None
 
@@ -130,12 +138,15 @@ def failure_item(rv_on_failure: str | None, item: dict | None) -> dict | None:
 @service.operation("PutItem")
 def put_item(ctx: RequestContext, req: dict) -> dict:
     rv = check_return_values(req.get("ReturnValues"), ("NONE", "ALL_OLD"), "PutItem")
-    compiled = E.compile_request(req, condition=True)
+    compiled = E.compile_request(req, condition=True, single_item=True)
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
     with ctx.store.transaction() as tx:
         target = open_table(ctx, tx, req["TableName"])
         schema = target.schema
-        item, parts, size = new_item_for_put(target, req["Item"])
+        try:
+            item, parts, size = new_item_for_put(target, req["Item"])
+        except V.TooDeep:
+            raise _too_deep_item(req["Item"]) from None
         old, old_size = _checked_old(ctx, tx, req, compiled, schema, parts)
         collection = S.write_item(tx, ctx.account, ctx.region, schema, parts, old, item, old_size=old_size,
                                   new_size=size, collection_limit=target.collection_limit)
@@ -167,7 +178,7 @@ def get_item(ctx: RequestContext, req: dict) -> dict:
 @service.operation("DeleteItem")
 def delete_item(ctx: RequestContext, req: dict) -> dict:
     rv = check_return_values(req.get("ReturnValues"), ("NONE", "ALL_OLD"), "DeleteItem")
-    compiled = E.compile_request(req, condition=True)
+    compiled = E.compile_request(req, condition=True, single_item=True)
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
     with ctx.store.transaction() as tx:
         target = open_table(ctx, tx, req["TableName"])
@@ -196,7 +207,7 @@ _RV_UPDATE = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
 @service.operation("UpdateItem")
 def update_item(ctx: RequestContext, req: dict) -> dict:
     rv = check_return_values(req.get("ReturnValues"), _RV_UPDATE, "UpdateItem")
-    compiled = E.compile_request(req, condition=True, update=True)
+    compiled = E.compile_request(req, condition=True, update=True, single_item=True)
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
     with ctx.store.transaction() as tx:
         target = open_table(ctx, tx, req["TableName"])

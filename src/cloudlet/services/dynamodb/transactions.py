@@ -20,6 +20,7 @@ from cloudlet.services.base import RequestContext
 from cloudlet.services.dynamodb import capacity as C
 from cloudlet.services.dynamodb import exprs as E
 from cloudlet.services.dynamodb import store as S
+from cloudlet.services.dynamodb import values as V
 from cloudlet.services.dynamodb.errors import INVALID, KEY_SCHEMA_MISMATCH, resource_not_found, validation
 from cloudlet.services.dynamodb.errors import COLLECTION_SIZE_EXCEEDED, ItemCollectionSizeLimitExceeded
 from cloudlet.services.dynamodb.items import (
@@ -39,11 +40,11 @@ def _table(ctx, tx, name: str) -> Target:
 
 def _cancels(err: ServiceError) -> bool:
     """A key of the wrong type (table or index key), or an Update whose result is
-    too big, cancels the transaction with a ValidationError reason; other
+    too big or nested too deep, cancels the transaction with a ValidationError reason; other
     malformed input (a Put too big included) fails the whole request."""
     return err.code == "ValidationException" and (
         err.message == KEY_SCHEMA_MISMATCH or err.message.startswith(INVALID + "Type mismatch for ")
-        or err.message == UPDATE_TOO_BIG)
+        or err.message == UPDATE_TOO_BIG or err.message == V.NESTING_REASON)
 
 
 def _cancel(reasons: list) -> ServiceError:
@@ -90,11 +91,11 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
             if spec.get("ConditionExpression") is None:
                 raise validation("1 validation error detected: Value null at 'transactItems.1.member.conditionCheck."
                                  "conditionExpression' failed to satisfy constraint: Member must not be null")
-            c = E.compile_request(spec, condition=True)
+            c = E.compile_request(spec, condition=True, transaction=True)
         elif kind == "Update":
-            c = E.compile_request(spec, condition=True, update=True)
+            c = E.compile_request(spec, condition=True, update=True, transaction=True)
         else:
-            c = E.compile_request(spec, condition=True)
+            c = E.compile_request(spec, condition=True, transaction=True)
         compiled.append((kind, spec, c, CONDITION_FAILED))
     return write_transactionally(ctx, req, compiled, meter, {})
 
@@ -184,6 +185,8 @@ def write_transactionally(ctx: RequestContext, req: dict, compiled: list, meter:
             elif kind == "Update":
                 try:
                     new, new_size = apply_update(target, c, key, old)[:2]
+                    if c.deep_values and max(map(V.nesting_depth, new.values())) > V.MAX_DEPTH:
+                        raise validation(V.NESTING_REASON)
                 except ServiceError as err:
                     if not _cancels(err):
                         raise

@@ -15,6 +15,7 @@ import base64
 import decimal
 from decimal import Decimal
 
+from cloudlet.protocol.errors import ValidationException
 from cloudlet.services.dynamodb.errors import INVALID, validation
 
 # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
@@ -22,6 +23,17 @@ MAX_ITEM_SIZE = 400 * 1024
 MAX_HASH_KEY_SIZE = 2048
 MAX_RANGE_KEY_SIZE = 1024
 MAX_DEPTH = 32
+# The refusal of a value nested past MAX_DEPTH levels (the attribute itself is level 1), and the
+# shorter cancellation reason of a transaction whose Update would store one. AWS's texts, captured
+# in us-east-1 and eu-west-2 on 2026-10-09 (nubo-db/dynamodb-conformance
+# tests/tier3/limits/nestingDepth.test.ts and validation-ordering/deepRequests).
+NESTING = ("Nesting Levels have exceeded supported limits: "
+           "Attributes in the item have nested levels beyond supported limit")
+NESTING_REASON = "Nesting Levels have exceeded supported limits"
+# From a leaf at this level on, PutItem/UpdateItem/DeleteItem read the request another way and
+# answer in the older forms (no "1 validation error detected" envelope; a value named by its key).
+# AWS moves between 62 and 64 levels; 64 is where a 128-deep JSON body would end.
+FAR_DEPTH = 64
 MAX_PRECISION = 38
 MAX_EXPONENT = 125  # largest |x| is 9.9999999999999999999999999999999999999E+125
 MIN_EXPONENT = -130  # smallest |x| is 1E-130
@@ -96,16 +108,33 @@ def _type_of(value) -> str:
     return t
 
 
+class TooDeep(ValidationException):
+    """A value nested past MAX_DEPTH levels. Its message is AWS's bare text; the
+    single-item operations re-word it (items.py, exprs.compile_request)."""
+
+
+def nesting_depth(value) -> int:
+    """The level of a value's deepest leaf, the value itself being level 1 (error paths only)."""
+    if isinstance(value, dict) and len(value) == 1:
+        (t, v), = value.items()
+        if t == "M" and isinstance(v, dict):
+            return 1 + max((nesting_depth(x) for x in v.values()), default=0)
+        if t == "L" and isinstance(v, list):
+            return 1 + max((nesting_depth(x) for x in v), default=0)
+    return 1
+
+
 def check_value(value: dict, depth: int = 1) -> dict:
     """Validate one AttributeValue (recursively) and return it normalized.
 
     Numbers become canonical strings; sets are checked for emptiness and
-    duplicates. Raises ValidationException with AWS's texts.
+    duplicates. Raises ValidationException with AWS's texts. ``depth`` is the
+    level the value sits at (0 lets a value one level deeper through).
     """
     t = _type_of(value)
     v = value[t]
     if depth > MAX_DEPTH:
-        raise validation("Nesting Levels have exceeded supported limits: Nesting Levels have exceeded supported limits")
+        raise TooDeep(message=NESTING)
     if t == "S":
         if not isinstance(v, str):
             raise validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
