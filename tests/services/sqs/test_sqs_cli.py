@@ -11,14 +11,19 @@ import sys
 import pytest
 
 
-def aws(server, *args: str) -> dict:
+def _cli(server, *args: str) -> subprocess.CompletedProcess:
+    """``aws sqs <args> --endpoint-url <server>`` with test credentials."""
     exe = shutil.which("aws")
     cmd = [exe] if exe else [sys.executable, "-m", "awscli"]
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
            "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": ""}
     env.pop("AWS_PROFILE", None)
-    r = subprocess.run(cmd + ["sqs", *args, "--endpoint-url", server.url, "--output", "json"],
-                       capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run(cmd + ["sqs", *args, "--endpoint-url", server.url], capture_output=True, text=True,
+                          env=env, timeout=60)
+
+
+def aws(server, *args: str) -> dict:
+    r = _cli(server, *args, "--output", "json")
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout) if r.stdout.strip() else {}
 
@@ -45,13 +50,7 @@ def test_cli_create_send_receive_delete(server, unique_name):
 
 def aws_fails(server, *args: str) -> str:
     """Run a CLI command that must fail; its stderr."""
-    exe = shutil.which("aws")
-    cmd = [exe] if exe else [sys.executable, "-m", "awscli"]
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": ""}
-    env.pop("AWS_PROFILE", None)
-    r = subprocess.run(cmd + ["sqs", *args, "--endpoint-url", server.url], capture_output=True, text=True,
-                       env=env, timeout=60)
+    r = _cli(server, *args)
     assert r.returncode != 0, r.stdout
     return r.stderr
 
