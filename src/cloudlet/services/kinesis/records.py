@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from random import getrandbits
 
+from cloudlet.protocol.validate import Violation, validation_message
 from cloudlet.services.base import RequestContext
 from cloudlet.services.kinesis import errors, models, store
 from cloudlet.services.kinesis.common import Ref, load, parse_shard, require_data, rt, stream_ref
@@ -42,11 +43,9 @@ def _missing_partition_keys(paths: list[str]) -> errors.ServiceError:
     (botocore 1.44: "If the stream uses the USER_PARTITION_KEY record distribution strategy
     (the default), a partition key is required"); the answer is the one AWS gave while the
     model required it (kinesalite's putRecord test against AWS: "Value null at 'partitionKey'
-    failed to satisfy constraint: Member must not be null"), at most ten listed as AWS lists them."""
-    shown = paths[:10]
-    n = len(shown)
-    return errors.Validation(f"{n} validation error{'s' if n != 1 else ''} detected: " + "; ".join(
-        f"Value null at '{path}' failed to satisfy constraint: Member must not be null" for path in shown))
+    failed to satisfy constraint: Member must not be null")."""
+    return errors.Validation(validation_message(
+        [Violation(path, "PartitionKey", "required", "Member must not be null", None) for path in paths]))
 
 
 def _check_size(data: bytes, partition_key: str, limit: int, path: str) -> None:
