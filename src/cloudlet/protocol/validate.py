@@ -30,7 +30,7 @@ from botocore.model import Shape
 class Violation:
     """One failed constraint. ``path`` is AWS's lowerCamel path ('queueUrl',
     'keySchema.1.member.attributeName'); ``member`` the model member name ('QueueUrl');
-    ``kind`` one of required, type, enum, length, range, pattern;
+    ``kind`` one of required, type, enum, length, range, pattern (and unshown: reported without its value);
     ``constraint`` AWS's text ('Member must not be null'); ``value`` the offending value."""
 
     path: str
