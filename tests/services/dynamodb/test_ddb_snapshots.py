@@ -107,3 +107,31 @@ def test_nesting_limit_transaction_values(ddb, make_table):
 
     assert ddb.get_item(TableName=t, Key=key)["Item"] == {**key, "marker": {"S": "x"}}
     assert ddb.get_item(TableName=t, Key={"pk": {"S": "p"}}).get("Item") is None
+
+
+# LocalStack's AWS-validated test_dynamodb_create_table_with_partial_sse_specification (2024-01-10):
+# CreateTable with SSESpecification {Enabled: true} describes a KMS key, ENABLED; UpdateTable back to
+# the AWS owned key answers that description with Status UPDATING (cloudlet answered none), and the
+# table then has no SSESpecification. test_dynamodb_update_table_without_sse_specification_change
+# (2024-12-09): another change leaves the description ENABLED.
+def test_sse_disable_answers_updating(ddb, unique_name):
+    name = unique_name("sse")
+    created = ddb.create_table(
+        TableName=name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+        SSESpecification={"Enabled": True})["TableDescription"]["SSEDescription"]
+    assert created["Status"] == "ENABLED" and created["SSEType"] == "KMS"
+    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+    try:
+        unchanged = ddb.update_table(TableName=name, ProvisionedThroughput={
+            "ReadCapacityUnits": 6, "WriteCapacityUnits": 6})["TableDescription"]["SSEDescription"]
+        assert unchanged == created
+        ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+        answered = ddb.update_table(TableName=name, SSESpecification={"Enabled": False})["TableDescription"]
+        assert answered["SSEDescription"] == {**created, "Status": "UPDATING"}
+        ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+        table = ddb.describe_table(TableName=name)["Table"]
+        assert "SSESpecification" not in table and "SSEDescription" not in table
+    finally:
+        ddb.delete_table(TableName=name)
