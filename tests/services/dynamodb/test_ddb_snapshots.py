@@ -135,3 +135,74 @@ def test_sse_disable_answers_updating(ddb, unique_name):
         assert "SSESpecification" not in table and "SSEDescription" not in table
     finally:
         ddb.delete_table(TableName=name)
+
+
+# nubo-db/dynamodb-conformance tests/tier1/getItem/consumedCapacity.test.ts and
+# putItem/consumedCapacity.test.ts (eu-west-2, issue #69): outside the transactions AWS reports the
+# aggregate CapacityUnits alone, at the top and on Table, never ReadCapacityUnits/WriteCapacityUnits
+# (cloudlet added them); TransactWriteItems keeps the split (tier2 transactWrite).
+def test_consumed_capacity_split_only_in_transactions(ddb, make_table):
+    t = make_table(range_type=None)
+    key = {"pk": {"S": "a"}}
+    ddb.put_item(TableName=t, Item={**key, "data": {"S": "x"}})
+    for mode in ("TOTAL", "INDEXES"):
+        answers = [
+            ddb.put_item(TableName=t, Item={**key, "data": {"S": "x"}}, ReturnConsumedCapacity=mode),
+            ddb.update_item(TableName=t, Key=key, UpdateExpression="SET d = :v",
+                            ExpressionAttributeValues={":v": {"S": "y"}}, ReturnConsumedCapacity=mode),
+            ddb.get_item(TableName=t, Key=key, ConsistentRead=True, ReturnConsumedCapacity=mode),
+            ddb.query(TableName=t, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": key["pk"]},
+                      ConsistentRead=True, ReturnConsumedCapacity=mode),
+            ddb.delete_item(TableName=t, Key={"pk": {"S": "gone"}}, ReturnConsumedCapacity=mode),
+        ]
+        for answer in answers:
+            expected = {"TableName": t, "CapacityUnits": 1.0}
+            if mode == "INDEXES":
+                expected["Table"] = {"CapacityUnits": 1.0}
+            assert answer["ConsumedCapacity"] == expected
+    eventual = ddb.get_item(TableName=t, Key=key, ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]
+    assert eventual == {"TableName": t, "CapacityUnits": 0.5}
+    batch = ddb.batch_write_item(RequestItems={t: [{"PutRequest": {"Item": {"pk": {"S": "b"}}}}]},
+                                 ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]
+    assert batch == [{"TableName": t, "CapacityUnits": 1.0}]
+    tx = ddb.transact_write_items(TransactItems=[{"Put": {"TableName": t, "Item": {"pk": {"S": "c"}}}}],
+                                  ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]
+    assert tx == [{"TableName": t, "CapacityUnits": 2.0, "WriteCapacityUnits": 2.0}]
+
+
+# nubo-db/dynamodb-conformance tests/tier1/putItem/indexConsumedCapacity.test.ts (measured in
+# eu-west-2, 2026-08-12): a write that leaves what an index stores unchanged reports no arm for it
+# (an identical overwrite; an update of an attribute the index does not project), and the arms carry
+# the aggregate alone. Cloudlet charged 1 unit on every index the item was in.
+def test_index_arms_only_for_indexes_that_change(ddb, make_table):
+    t = make_table(
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "gsiPk", "lsiSk")],
+        GlobalSecondaryIndexes=[{"IndexName": "gsi-inc", "KeySchema": [{"AttributeName": "gsiPk", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["proj"]}}],
+        LocalSecondaryIndexes=[{"IndexName": "lsi1", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                                   {"AttributeName": "lsiSk", "KeyType": "RANGE"}],
+                                "Projection": {"ProjectionType": "ALL"}}])
+
+    def arms(answer):
+        cc = answer["ConsumedCapacity"]
+        return (cc["CapacityUnits"], cc["Table"]["CapacityUnits"],
+                {n: a for n, a in (cc.get("GlobalSecondaryIndexes") or {}).items()},
+                {n: a for n, a in (cc.get("LocalSecondaryIndexes") or {}).items()})
+
+    item = {"pk": {"S": "p"}, "sk": {"S": "1"}, "gsiPk": {"S": "g"}, "lsiSk": {"S": "L"}, "proj": {"S": "p"},
+            "other": {"S": "o"}}
+    put = ddb.put_item(TableName=t, Item=item, ReturnConsumedCapacity="INDEXES")
+    assert arms(put) == (3.0, 1.0, {"gsi-inc": {"CapacityUnits": 1.0}}, {"lsi1": {"CapacityUnits": 1.0}})
+    again = ddb.put_item(TableName=t, Item=item, ReturnConsumedCapacity="INDEXES")
+    assert arms(again) == (1.0, 1.0, {}, {})
+    key = {"pk": item["pk"], "sk": item["sk"]}
+    other = ddb.update_item(TableName=t, Key=key, UpdateExpression="SET #o = :v",
+                            ExpressionAttributeNames={"#o": "other"}, ExpressionAttributeValues={":v": {"S": "o2"}},
+                            ReturnConsumedCapacity="INDEXES")
+    assert arms(other) == (2.0, 1.0, {}, {"lsi1": {"CapacityUnits": 1.0}})
+    moved = ddb.update_item(TableName=t, Key=key, UpdateExpression="SET gsiPk = :v",
+                            ExpressionAttributeValues={":v": {"S": "g2"}}, ReturnConsumedCapacity="INDEXES")
+    assert arms(moved) == (4.0, 1.0, {"gsi-inc": {"CapacityUnits": 2.0}}, {"lsi1": {"CapacityUnits": 1.0}})
+    lsi = ddb.update_item(TableName=t, Key=key, UpdateExpression="SET lsiSk = :v",
+                          ExpressionAttributeValues={":v": {"S": "L2"}}, ReturnConsumedCapacity="INDEXES")
+    assert arms(lsi) == (3.0, 1.0, {}, {"lsi1": {"CapacityUnits": 2.0}})

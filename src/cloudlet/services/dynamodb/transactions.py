@@ -77,7 +77,7 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
     actions = req["TransactItems"]
     if len(actions) > MAX_ACTIONS:
         raise validation("Member must have length less than or equal to 100")
-    meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    meter = C.Meter(req.get("ReturnConsumedCapacity"), split=True)
     # Compile every action first: malformed input is a ValidationException for
     # the whole request, before any item is read.
     compiled = []
@@ -242,7 +242,7 @@ def write_transactionally(ctx: RequestContext, req: dict, compiled: list, meter:
 @service.operation("TransactGetItems")
 def transact_get_items(ctx: RequestContext, req: dict) -> dict:
     actions = req["TransactItems"]
-    meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    meter = C.Meter(req.get("ReturnConsumedCapacity"), split=True)
     gets = [(a["Get"], E.compile_request(a["Get"], projection=True)) for a in actions]
     return meter.add_to({"Responses": get_transactionally(ctx, gets, meter)}, many=True)
 

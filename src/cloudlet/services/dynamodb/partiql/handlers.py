@@ -149,7 +149,7 @@ def _in_statement(i: int, message: str) -> ServiceError:
 @service.operation("ExecuteTransaction")
 def execute_transaction(ctx: RequestContext, req: dict) -> dict:
     statements = req["TransactStatements"]
-    meter = C.Meter(req.get("ReturnConsumedCapacity"))
+    meter = C.Meter(req.get("ReturnConsumedCapacity"), split=True)
     bound = []
     for i, statement in enumerate(statements):
         parsed = parse(statement["Statement"])
