@@ -196,6 +196,8 @@ class _Parser:
             parts.append(self.name("index name"))
         if len(parts) > 2:
             raise validation("A path may contain at most 2 components in the FROM clause")
+        if "" in parts:  # before the table is looked up (nubo-db/dynamodb-conformance tier3 partiql)
+            raise validation("Path component cannot be an empty string")
         if not alias_allowed and (self.is_kw("AS") or self.peek().kind == "ID"):
             raise validation(ALIASING)
         return TableRef(parts[0], parts[1] if len(parts) > 1 else None)
