@@ -240,3 +240,43 @@ def test_partiql_index_qualifier_refusals(ddb, make_table):
     # what the indexes project can still be filtered on
     got = ddb.execute_statement(Statement=f"SELECT pk FROM \"{t}\".\"gsi-inc\" WHERE g = 'y' AND sk = '1'")
     assert got["Items"] == [{"pk": {"S": "p"}}]
+
+
+# nubo-db/dynamodb-conformance tests/tier3/error-messages (PartiQL parameter numbers; eu-west-2 and
+# us-east-1, October 2026): a parameter's number is read as Java's BigDecimal reads it. An exponent
+# or scale outside a 32-bit integer 'cannot be converted' (cloudlet took 1e-99999999999 and
+# 1e-2147483648 as zero: the INSERT stored it), 1e2147483647 wraps to an underflow (cloudlet: cannot
+# be converted), in every position; the first problem in document order is reported.
+def test_partiql_parameter_numbers_read_as_java_does(ddb, make_table):
+    t = make_table()
+    unconvertible = "The parameter cannot be converted to a numeric value"
+    underflow = "Number underflow. Attempting to store a number with magnitude smaller than supported range"
+    positions = [f"SELECT * FROM \"{t}\" WHERE pk = 'p' AND n = ?",
+                 f"INSERT INTO \"{t}\" VALUE {{'pk': 'p', 'sk': 's', 'n': ?}}",
+                 f"UPDATE \"{t}\" SET n = ? WHERE pk = 'p' AND sk = 's'",
+                 f"SELECT * FROM \"{t}\" WHERE pk = ?"]
+    for value, message in [("1e99999999999", f"{unconvertible}: 1e99999999999"),
+                           ("1e-99999999999", f"{unconvertible}: 1e-99999999999"),
+                           ("1e-2147483648", f"{unconvertible}: 1e-2147483648"),
+                           ("1e2147483647", underflow), ("", unconvertible)]:
+        for statement in positions:
+            assert refused(ddb.execute_statement, Statement=statement, Parameters=[{"N": value}]) == (
+                "ValidationException", message), (value, statement)
+    single = f"SELECT * FROM \"{t}\" WHERE pk = 'p' AND x = ?"
+    assert refused(ddb.execute_statement, Statement=single, Parameters=[
+        {"M": {"bad": {"N": "1e-99999999999"}, "d": deep(40)}}])[1] == f"{unconvertible}: 1e-99999999999"
+    assert refused(ddb.execute_statement, Statement=single, Parameters=[
+        {"M": {"d": deep(40), "bad": {"N": "1e-99999999999"}}}])[1] == NEST
+    assert ddb.scan(TableName=t)["Items"] == []
+
+
+# A number too small for any range is refused, not stored as 0 (cloudlet stored 1e-99999999999 as
+# 0). AWS's text for PutItem here is not recorded: the PartiQL capture above says it differs from a
+# parameter's; the underflow text of 1E-131 (developer guide: 1E-130 is the smallest) is kept.
+def test_tiny_number_is_not_stored_as_zero(ddb, make_table):
+    t = make_table(range_type=None)
+    for value in ("1e-99999999999", "1e-131"):
+        assert refused(ddb.put_item, TableName=t, Item={"pk": {"S": "a"}, "n": {"N": value}}) == (
+            "ValidationException",
+            "Number underflow. Attempting to store a number with magnitude smaller than supported range")
+    assert ddb.get_item(TableName=t, Key={"pk": {"S": "a"}}).get("Item") is None

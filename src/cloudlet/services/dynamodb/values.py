@@ -37,6 +37,8 @@ FAR_DEPTH = 64
 MAX_PRECISION = 38
 MAX_EXPONENT = 125  # largest |x| is 9.9999999999999999999999999999999999999E+125
 MIN_EXPONENT = -130  # smallest |x| is 1E-130
+UNDERFLOW = "Number underflow. Attempting to store a number with magnitude smaller than supported range"
+OVERFLOW = "Number overflow. Attempting to store a number with magnitude larger than supported range"
 
 TYPES = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
 SCALAR_KEY_TYPES = ("S", "N", "B")
@@ -59,7 +61,64 @@ def number(text) -> Decimal:
         raise validation(f"The parameter cannot be converted to a numeric value: {text}") from None
     if not d.is_finite():
         raise validation(f"The parameter cannot be converted to a numeric value: {text}")
+    if not d and any(c in "123456789" for c in text.partition("e")[0].partition("E")[0]):
+        # too small for the context to hold (1e-99999999999): not zero, a number below the range
+        raise validation(UNDERFLOW)
     return check_number(d)
+
+
+_INT32 = 2 ** 31
+
+
+def check_java_number(text) -> None:
+    """How DynamoDB reads a number given as a PartiQL parameter: as Java's BigDecimal reads a
+    string (nubo-db/dynamodb-conformance tests/tier3/error-messages/partiqlParameterNumbers,
+    eu-west-2 and us-east-1, 2026-10). An exponent, or the scale it makes, outside a 32-bit
+    integer cannot be converted (1e-99999999999, 1e-2147483648); a magnitude check on precision
+    minus scale that wraps in 32 bits is an underflow (1e2147483647) or an overflow. Everything
+    else is left to ``number``."""
+    if not isinstance(text, str):
+        return
+    mantissa, e, exponent = text.replace("E", "e").partition("e")
+    if not e:
+        return
+    try:
+        exp = int(exponent)
+    except ValueError:
+        return
+    whole, _, fraction = mantissa.lstrip("+-").partition(".")
+    if not (whole + fraction).isdigit():
+        return
+    scale = len(fraction) - exp
+    if not -_INT32 <= exp < _INT32 or not -_INT32 <= scale < _INT32:
+        raise validation(f"The parameter cannot be converted to a numeric value: {text}")
+    precision = max(1, len((whole + fraction).lstrip("0")))
+    magnitude = precision - scale
+    if magnitude >= _INT32:
+        raise validation(UNDERFLOW)  # wraps negative
+    if magnitude < -_INT32:
+        raise validation(OVERFLOW)  # wraps positive
+
+
+def check_java_numbers(value, depth: int = 1) -> None:
+    """``check_java_number`` on every number of a value, in document order, stopping at a
+    level past MAX_DEPTH as ``check_value`` does (the first problem met is the one reported)."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return
+    (t, v), = value.items()
+    if depth > MAX_DEPTH:
+        raise TooDeep(message=NESTING)
+    if t == "N":
+        check_java_number(v)
+    elif t == "NS" and isinstance(v, list):
+        for x in v:
+            check_java_number(x)
+    elif t == "M" and isinstance(v, dict):
+        for x in v.values():
+            check_java_numbers(x, depth + 1)
+    elif t == "L" and isinstance(v, list):
+        for x in v:
+            check_java_numbers(x, depth + 1)
 
 
 def check_number(d: Decimal) -> Decimal:
@@ -67,9 +126,9 @@ def check_number(d: Decimal) -> Decimal:
         return Decimal(0)
     d = d.normalize(_CTX)
     if d.adjusted() > MAX_EXPONENT:
-        raise validation("Number overflow. Attempting to store a number with magnitude larger than supported range")
+        raise validation(OVERFLOW)
     if d.adjusted() < MIN_EXPONENT:
-        raise validation("Number underflow. Attempting to store a number with magnitude smaller than supported range")
+        raise validation(UNDERFLOW)
     if len(d.as_tuple().digits) > MAX_PRECISION:
         raise validation("Attempting to store more than 38 significant digits in a Number")
     return d

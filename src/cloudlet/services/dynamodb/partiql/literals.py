@@ -105,7 +105,11 @@ def check_parameters(parameters: list | None, expected: int) -> list[dict]:
     given = parameters or []
     if len(given) != expected:
         raise ValidationException(message=PARAMETER_COUNT)
-    return [V.check_value(p) for p in given]
+    checked = []
+    for p in given:
+        V.check_java_numbers(p)  # a parameter's numbers are read as Java reads them
+        checked.append(V.check_value(p))
+    return checked
 
 
 __all__ = ["Template", "const", "param", "number", "bag", "composite", "bind",
