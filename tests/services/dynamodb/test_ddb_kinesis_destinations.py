@@ -74,7 +74,7 @@ def test_item_changes_reach_the_stream(ddb, kinesis, make_table):
     for r in of_a:
         assert r["tableName"] == name and r["eventSource"] == "aws:dynamodb"
         assert r["recordFormat"] == "application/json" and r["awsRegion"] == "us-east-1"
-        assert r["userIdentity"] is None and len(r["eventID"]) == 32
+        assert r["userIdentity"] is None and len(r["eventID"]) == 36  # a UUID, see test_ddb_snapshots.py
         assert r["dynamodb"]["Keys"] == key and r["dynamodb"]["SizeBytes"] > 0
         assert r["dynamodb"]["ApproximateCreationDateTimePrecision"] == "MILLISECOND"
         assert 10 ** 12 < r["dynamodb"]["ApproximateCreationDateTime"] < 10 ** 13  # ms

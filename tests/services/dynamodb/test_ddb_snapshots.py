@@ -280,3 +280,35 @@ def test_tiny_number_is_not_stored_as_zero(ddb, make_table):
             "ValidationException",
             "Number underflow. Attempting to store a number with magnitude smaller than supported range")
     assert ddb.get_item(TableName=t, Key={"pk": {"S": "a"}}).get("Item") is None
+
+
+# Kinesis streaming destination records as AWS delivers them: LocalStack's AWS-validated
+# test_enable_kinesis_streaming_destination (2024-01-30: a 32-hex-digit PartitionKey, the record's
+# members) and a capture of delivered records in a Redshift streaming-ingestion walkthrough
+# (us-east-2, 2024-07-15: PartitionKey in upper-case hex such as 68406A366BD60300C59F519142163A14,
+# eventID a UUID such as f89436e0-627d-4d37-9879-42f86249aa83, ApproximateCreationDateTimePrecision
+# after SizeBytes). Cloudlet sent a lower-case key, a 32-hex eventID and the precision second.
+def test_kinesis_destination_record_layout(ddb, client_factory, make_table):
+    import json
+    import re
+    import uuid
+
+    kinesis = client_factory("kinesis")
+    stream = f"cdc-{uuid.uuid4().hex[:8]}"
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
+    arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
+    t = make_table(range_type=None)
+    ddb.enable_kinesis_streaming_destination(TableName=t, StreamArn=arn)
+    ddb.transact_write_items(TransactItems=[{"Put": {"TableName": t, "Item": {"pk": {"S": "test"}}}}])
+    shard = kinesis.list_shards(StreamARN=arn)["Shards"][0]["ShardId"]
+    it = kinesis.get_shard_iterator(StreamARN=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    (got,) = kinesis.get_records(ShardIterator=it)["Records"]
+    assert re.fullmatch(r"[0-9A-F]{32}", got["PartitionKey"])
+    data = json.loads(got["Data"])
+    assert list(data) == ["awsRegion", "eventID", "eventName", "userIdentity", "recordFormat", "tableName",
+                          "dynamodb", "eventSource"]
+    assert str(uuid.UUID(data["eventID"])) == data["eventID"]
+    assert list(data["dynamodb"]) == ["ApproximateCreationDateTime", "Keys", "NewImage", "SizeBytes",
+                                      "ApproximateCreationDateTimePrecision"]
+    assert data["dynamodb"]["SizeBytes"] == 12 and data["userIdentity"] is None

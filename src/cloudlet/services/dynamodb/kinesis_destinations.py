@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from random import getrandbits
+from uuid import UUID
 
 import orjson
 
@@ -72,19 +73,23 @@ class KinesisSink:
         if old is not None:
             body["OldImage"] = old
         body["SizeBytes"] = size
-        partition_key = hashlib.md5(orjson.dumps(keys, option=orjson.OPT_SORT_KEYS)).hexdigest()  # noqa: S324
+        # AWS's records, as delivered (a Redshift streaming-ingestion walkthrough's capture, us-east-2,
+        # 2024-07; LocalStack's AWS-validated test_enable_kinesis_streaming_destination): an MD5-like
+        # partition key in upper-case hex, a UUID eventID (a stream record's has no dashes), the
+        # precision after SizeBytes.
+        partition_key = hashlib.md5(orjson.dumps(keys, option=orjson.OPT_SORT_KEYS)).hexdigest().upper()  # noqa: S324
         for account, stream_region, name, micro in self.targets:
             record = {
                 "awsRegion": region,
-                "eventID": "%032x" % getrandbits(128),
+                "eventID": str(UUID(int=getrandbits(128), version=4)),
                 "eventName": "INSERT" if old is None else "REMOVE" if new is None else "MODIFY",
                 "userIdentity": {"type": identity["Type"], "principalId": identity["PrincipalId"]}
                 if identity else None,
                 "recordFormat": "application/json",
                 "tableName": self.table,
                 "dynamodb": {"ApproximateCreationDateTime": int(now * 1_000_000) if micro else int(now * 1000),
-                             "ApproximateCreationDateTimePrecision": "MICROSECOND" if micro else "MILLISECOND",
-                             **body},
+                             **body,
+                             "ApproximateCreationDateTimePrecision": "MICROSECOND" if micro else "MILLISECOND"},
                 "eventSource": "aws:dynamodb",
             }
             self.put(self.app, tx, account, stream_region, name, [(partition_key, orjson.dumps(record))], now)
