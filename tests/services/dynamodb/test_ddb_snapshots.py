@@ -312,3 +312,39 @@ def test_kinesis_destination_record_layout(ddb, client_factory, make_table):
     assert list(data["dynamodb"]) == ["ApproximateCreationDateTime", "Keys", "NewImage", "SizeBytes",
                                       "ApproximateCreationDateTimePrecision"]
     assert data["dynamodb"]["SizeBytes"] == 12 and data["userIdentity"] is None
+
+
+# nubo-db/dynamodb-conformance, deep requests / TransactWriteItems action order (us-east-1 and nine
+# other regions, 2026-10-09, every table absent): each action is checked in request order before any
+# table is looked up, its expressions first, then its values; a Put's empty attribute name is 'Empty
+# attribute name'; an oversized UpdateExpression has no size after the sentence. Cloudlet looked the
+# table up first (ResourceNotFoundException), said 'One or more parameter values were invalid: An
+# AttributeValue may not contain an empty attribute name', and added the size.
+def test_transaction_actions_checked_in_order_before_tables(ddb, make_table):
+    t = make_table()
+    absent = t + "-absent"
+    key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+    send = lambda items: refused(ddb.transact_write_items, TransactItems=items)  # noqa: E731
+    assert send([{"Put": {"TableName": absent, "Item": {**key, "d": deep(40)}}},
+                 {"Put": {"TableName": absent, "Item": {**key, "": {"S": "x"}}}}]) == ("ValidationException", NEST)
+    assert send([{"Put": {"TableName": absent, "Item": {**key, "": {"S": "x"}}}},
+                 {"Put": {"TableName": absent, "Item": {**key, "d": deep(100)}}}]) == (
+        "ValidationException", "Empty attribute name")
+    assert send([{"Put": {"TableName": absent, "Item": {**key, "d": deep(100), "": {"S": "x"}}}}]) == (
+        "ValidationException", "Empty attribute name")
+    assert send([{"Delete": {"TableName": absent, "Key": {**key, "pk": deep(40)}}},
+                 {"Put": {"TableName": absent, "Item": key, "ConditionExpression": "a = = b"}}]) == (
+        "ValidationException", NEST)
+    assert send([{"Delete": {"TableName": absent, "Key": {**key, "pk": deep(100)},
+                             "ConditionExpression": "a = = b"}}]) == (
+        "ValidationException", 'Invalid ConditionExpression: Syntax error; token: "=", near: "= = b"')
+    assert send([{"Update": {"TableName": absent, "Key": key,
+                             "UpdateExpression": "SET " + ", ".join(f"a{i} = :v" for i in range(500)),
+                             "ExpressionAttributeValues": {":v": {"S": "x"}}}},
+                 {"ConditionCheck": {"TableName": absent, "Key": {**key, "pk": deep(100)},
+                                     "ConditionExpression": "attribute_exists(a)"}}]) == (
+        "ValidationException", "Invalid UpdateExpression: Expression size has exceeded the maximum allowed size;")
+    # on an existing table too, and nothing is written
+    assert send([{"Put": {"TableName": t, "Item": {**key, "": {"S": "x"}}}}]) == (
+        "ValidationException", "Empty attribute name")
+    assert ddb.scan(TableName=t)["Count"] == 0

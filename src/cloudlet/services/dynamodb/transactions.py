@@ -47,6 +47,25 @@ def _cancels(err: ServiceError) -> bool:
         or err.message == UPDATE_TOO_BIG or err.message == V.NESTING_REASON)
 
 
+# AWS checks each action in request order, all of it before any table is looked up: its expressions,
+# then the values it carries (an item's empty attribute name, then how deep its values go; a key's
+# values). The first problem met is reported. An oversized UpdateExpression has no size after the
+# sentence, unlike a ConditionExpression's. (nubo-db/dynamodb-conformance, deep requests and
+# TransactWriteItems action order, us-east-1 and nine other regions, 2026-10-09.)
+_UPDATE_TOO_LONG = "Invalid UpdateExpression: Expression size has exceeded the maximum allowed size;"
+
+
+def _check_values(kind: str, spec: dict) -> None:
+    if kind == "Put":
+        item = spec["Item"]
+        if "" in item:
+            raise validation("Empty attribute name")
+        V.check_item(item)
+    else:
+        for value in spec["Key"].values():
+            V.check_value(value)
+
+
 def _cancel(reasons: list) -> ServiceError:
     codes = ", ".join(r["Code"] for r in reasons)
     return ServiceError("TransactionCanceledException",
@@ -93,9 +112,15 @@ def transact_write_items(ctx: RequestContext, req: dict) -> dict:
                                  "conditionExpression' failed to satisfy constraint: Member must not be null")
             c = E.compile_request(spec, condition=True, transaction=True)
         elif kind == "Update":
-            c = E.compile_request(spec, condition=True, update=True, transaction=True)
+            try:
+                c = E.compile_request(spec, condition=True, update=True, transaction=True)
+            except ServiceError as err:
+                if err.message.startswith(_UPDATE_TOO_LONG):
+                    raise validation(_UPDATE_TOO_LONG) from None  # no size after it here
+                raise
         else:
             c = E.compile_request(spec, condition=True, transaction=True)
+        _check_values(kind, spec)
         compiled.append((kind, spec, c, CONDITION_FAILED))
     return write_transactionally(ctx, req, compiled, meter, {})
 
