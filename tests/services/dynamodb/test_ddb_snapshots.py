@@ -348,3 +348,21 @@ def test_transaction_actions_checked_in_order_before_tables(ddb, make_table):
     assert send([{"Put": {"TableName": t, "Item": {**key, "": {"S": "x"}}}}]) == (
         "ValidationException", "Empty attribute name")
     assert ddb.scan(TableName=t)["Count"] == 0
+
+
+# An unknown ConditionalOperator: AWS lists the enum as [OR, AND] (nubo-db/dynamodb-conformance
+# deep requests, PutItem and UpdateItem, us-east-1 2026-10-09; dynalite test/scan.js and query.js,
+# checked against AWS). Cloudlet listed the model's [AND, OR].
+def test_conditional_operator_enum_order(ddb_raw, make_table):
+    t = make_table()
+    key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+    expected = ("ValidationException", "1 validation error detected: Value 'XOR' at 'conditionalOperator' failed "
+                "to satisfy constraint: Member must satisfy enum value set: [OR, AND]")
+    assert refused(ddb_raw.put_item, TableName=t, Item=key, ConditionalOperator="XOR",
+                   Expected={"a": {"Value": {"S": "x"}}, "b": {"Exists": False}}) == expected
+    assert refused(ddb_raw.update_item, TableName=t, Key=key, ConditionalOperator="XOR",
+                   AttributeUpdates={"x": {"Action": "PUT", "Value": {"S": "1"}}},
+                   Expected={"a": {"Value": {"S": "x"}}, "b": {"Exists": False}}) == expected
+    assert refused(ddb_raw.scan, TableName=t, ConditionalOperator="XOR", ScanFilter={
+        "a": {"ComparisonOperator": "NOT_NULL"}, "b": {"ComparisonOperator": "NULL"}}) == expected
+    assert ddb_raw.scan(TableName=t)["Count"] == 0

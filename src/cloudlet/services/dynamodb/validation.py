@@ -34,6 +34,9 @@ _ENUM_TEXT = dict([
            "CONTAINS"]),
     _enum(["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"],
           ["OLD_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES", "NEW_IMAGE"]),
+    # nubo-db/dynamodb-conformance deep requests (PutItem/UpdateItem, us-east-1 2026-10-09) and
+    # dynalite test/scan.js and query.js (checked against AWS)
+    _enum(["AND", "OR"], ["OR", "AND"]),
 ])
 
 
