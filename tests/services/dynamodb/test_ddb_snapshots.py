@@ -366,3 +366,20 @@ def test_conditional_operator_enum_order(ddb_raw, make_table):
     assert refused(ddb_raw.scan, TableName=t, ConditionalOperator="XOR", ScanFilter={
         "a": {"ComparisonOperator": "NOT_NULL"}, "b": {"ComparisonOperator": "NULL"}}) == expected
     assert ddb_raw.scan(TableName=t)["Count"] == 0
+
+
+# An unknown ProjectionType: AWS lists [ALL, INCLUDE, KEYS_ONLY] (dynalite test/createTable.js,
+# checked against AWS); cloudlet listed the model's [ALL, KEYS_ONLY, INCLUDE].
+def test_projection_type_enum_order(ddb_raw, unique_name):
+    name = unique_name("ptype")
+    assert refused(
+        ddb_raw.create_table, TableName=name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "l")],
+        LocalSecondaryIndexes=[{"IndexName": "lsi", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                                   {"AttributeName": "l", "KeyType": "RANGE"}],
+                                "Projection": {"ProjectionType": "abc"}}]) == (
+        "ValidationException", "1 validation error detected: Value 'abc' at "
+        "'localSecondaryIndexes.1.member.projection.projectionType' failed to satisfy constraint: Member must "
+        "satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]")
+    assert name not in ddb_raw.list_tables()["TableNames"]

@@ -37,6 +37,8 @@ _ENUM_TEXT = dict([
     # nubo-db/dynamodb-conformance deep requests (PutItem/UpdateItem, us-east-1 2026-10-09) and
     # dynalite test/scan.js and query.js (checked against AWS)
     _enum(["AND", "OR"], ["OR", "AND"]),
+    # dynalite test/createTable.js (checked against AWS)
+    _enum(["ALL", "KEYS_ONLY", "INCLUDE"], ["ALL", "INCLUDE", "KEYS_ONLY"]),
 ])
 
 
