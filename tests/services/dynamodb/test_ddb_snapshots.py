@@ -383,3 +383,17 @@ def test_projection_type_enum_order(ddb_raw, unique_name):
         "'localSecondaryIndexes.1.member.projection.projectionType' failed to satisfy constraint: Member must "
         "satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]")
     assert name not in ddb_raw.list_tables()["TableNames"]
+
+
+# nubo-db/dynamodb-conformance, batch validation ordering (us-east-1 and eu-west-2, 2026-10-09):
+# BatchGetItem checks a table name as a key of RequestItems and shows the whole map as JSON
+# ("Value '{"bad!name":{"Keys":[{"pk":{"S":"a"}}]}}' at 'requestItems' failed to satisfy constraint:
+# Map keys must satisfy constraint: [...]", captured beside an unknown ReturnConsumedCapacity; the
+# name alone is answered the same way, one error). Cloudlet named the table and its pattern only.
+def test_batch_get_bad_table_name_as_map_key(ddb_raw):
+    assert refused(ddb_raw.batch_get_item, RequestItems={"bad!name": {"Keys": [{"pk": {"S": "a"}}]}}) == (
+        "ValidationException",
+        "1 validation error detected: Value '{\"bad!name\":{\"Keys\":[{\"pk\":{\"S\":\"a\"}}]}}' at 'requestItems' "
+        "failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or "
+        "equal to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression "
+        "pattern: [a-zA-Z0-9_.-]+]")
