@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(args) -> int:
-    from cloudlet.app import App, StartupError
+    from cloudlet.app import StartupError
     from cloudlet.config import Config
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

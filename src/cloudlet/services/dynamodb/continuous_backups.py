@@ -117,7 +117,7 @@ def restore_table_to_point_in_time(ctx: RequestContext, req: dict) -> dict:
             # RestoreDateTime must be between EarliestRestorableDateTime and LatestRestorableDateTime."
             raise ServiceError("InvalidRestoreTimeException",
                                "Invalid RestoreDateTime. RestoreDateTime must be between "
-                               f"EarliestRestorableDateTime and LatestRestorableDateTime.")
+                               "EarliestRestorableDateTime and LatestRestorableDateTime.")
         check_target(ctx, tx, name)
         items = ((parts, item, None) for parts, item in history.items_at(
             tx, acct, region, schema.id, S.items_prefix(acct, region, schema.id), at, S.load_item))
