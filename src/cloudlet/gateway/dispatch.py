@@ -56,12 +56,11 @@ _CORS_HEADERS = [
 
 def _preflight(headers: dict[str, str]) -> Response:
     return Response(200, b"", [
-        ("Access-Control-Allow-Origin", "*"),
+        *_CORS_HEADERS,
         ("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, HEAD, OPTIONS, PATCH"),
         # Echoed: SigV4 requests carry x-amz-* and SDK-specific headers (amz-sdk-invocation-id, ...).
         ("Access-Control-Allow-Headers", headers.get("access-control-request-headers") or "*"),
         ("Access-Control-Max-Age", "86400"),
-        _CORS_HEADERS[1],
     ])
 
 
