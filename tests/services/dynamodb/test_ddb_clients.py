@@ -21,6 +21,16 @@ def _refused(call, **kw) -> tuple[str, str]:
     return error_of(e)
 
 
+def _table_with_gsi(make_table, projection: str) -> str:
+    """A table (pk, sk) with one global secondary index, by-g, on the string attribute g."""
+    gsi = {"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+           "Projection": {"ProjectionType": projection}}
+    return make_table(AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                            {"AttributeName": "sk", "AttributeType": "S"},
+                                            {"AttributeName": "g", "AttributeType": "S"}],
+                      GlobalSecondaryIndexes=[gsi])
+
+
 # ---------------------------------------------------------------- tags and resource policies
 
 def test_tag_and_policy_lookups_name_what_aws_names(ddb, make_table):
@@ -107,12 +117,7 @@ def test_create_table_refusals_in_aws_words(ddb_raw, change, message):
 def test_update_table_refusals_in_aws_words(ddb, ddb_raw, make_table):
     """ack-api-quirks DDB-TABLE-442 (UpdateTable): a table class outside the set, turning the
     default encryption 'off' again, the KMS key it already has, two updates of one index."""
-    gsi = {"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-           "Projection": {"ProjectionType": "KEYS_ONLY"}}
-    name = make_table(AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                            {"AttributeName": "sk", "AttributeType": "S"},
-                                            {"AttributeName": "g", "AttributeType": "S"}],
-                      GlobalSecondaryIndexes=[gsi])
+    name = _table_with_gsi(make_table, "KEYS_ONLY")
     assert _refused(ddb_raw.update_table, TableName=name, TableClass="GLACIER") == ("ValidationException", TABLE_CLASS)
     assert _refused(ddb.update_table, TableName=name, SSESpecification={"Enabled": False}) == (
         "ValidationException", INVALID + "Table is already encrypted by default")
@@ -139,12 +144,7 @@ def test_index_in_flight_blocks_table_delete_and_a_second_delete(ddb, make_table
     (cloudlet deleted the table, and answered the second Delete with LimitExceeded)."""
     import time
 
-    gsi = {"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-           "Projection": {"ProjectionType": "KEYS_ONLY"}}
-    name = make_table(AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                            {"AttributeName": "sk", "AttributeType": "S"},
-                                            {"AttributeName": "g", "AttributeType": "S"}],
-                      GlobalSecondaryIndexes=[gsi])
+    name = _table_with_gsi(make_table, "KEYS_ONLY")
     ddb.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-g"}}])
     # the index stays DELETING for about 0.3 s
     assert _refused(ddb.update_table, TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-g"}}]) == (
@@ -678,12 +678,7 @@ def test_names_aws_checks_in_its_own_words(ddb, ddb_raw, make_table):
     """ack-api-quirks DDB-TABLE-457 (observed live): an IndexName, a restore's TargetTableName, a
     legacy global table name and a BackupArn that are too short are refused in AWS's own words,
     not the model's 'Value '' at ...' constraint text; a GSI's WarmThroughput may not be lowered."""
-    gsi = {"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-           "Projection": {"ProjectionType": "ALL"}}
-    name = make_table(AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                            {"AttributeName": "sk", "AttributeType": "S"},
-                                            {"AttributeName": "g", "AttributeType": "S"}],
-                      GlobalSecondaryIndexes=[gsi])
+    name = _table_with_gsi(make_table, "ALL")
     index_text = "IndexName must be at least 3 characters long and at most 255 characters long"
     assert _refused(ddb_raw.describe_contributor_insights, TableName=name, IndexName="") == (
         "ValidationException", index_text)
