@@ -527,9 +527,10 @@ def unpack_index_key(key: tuple, schema: Schema, index: Index) -> tuple[tuple, t
 # (background.State.sweep_streams) to find every stream of every account.
 #
 # A stream has one shard. Sequence numbers are the record's time in ms times
-# SEQ_SCALE (21 digits: AWS's are 21 or more), at least one more than the
-# shard's last: they increase in shard order, and a record's age can be read
-# from its number, so the 24-hour trim point and AT_TIMESTAMP are key bounds.
+# SEQ_SCALE (21 digits: AWS's are 21 or more) plus at least one, and at least
+# one more than the shard's last: they increase in shard order, stay above the
+# shard's StartingSequenceNumber, and a record's age can be read from its
+# number, so the 24-hour trim point and AT_TIMESTAMP are key bounds.
 
 SEQ_SCALE = 10 ** 8
 RETENTION = 24 * 3600.0  # seconds a record (and a disabled stream) stays readable
@@ -583,7 +584,9 @@ class StreamSink:
         if old is not None and self.old:
             body["OldImage"] = old
             size += old_size
-        seq = history.next_seq(tx, self.prefix, seq_at(now))
+        # above seq_at(now): a record of the stream's first millisecond comes after the shard's
+        # StartingSequenceNumber (seq_at of its creation), as AWS's records do
+        seq = history.next_seq(tx, self.prefix, seq_at(now) + 1)
         body["SequenceNumber"] = str(seq)
         body["SizeBytes"] = size
         body["StreamViewType"] = self.view
