@@ -24,6 +24,7 @@ from cloudlet.services.dynamodb.items import (
 )
 from cloudlet.services.dynamodb.schema import check_table_name
 from cloudlet.services.dynamodb.service import service
+from cloudlet.services.dynamodb.validation import WRITE_LIST_CONSTRAINT
 
 MAX_GET_KEYS = 100
 MAX_WRITES = 25
@@ -119,9 +120,7 @@ def batch_write_item(ctx: RequestContext, req: dict) -> dict:
     total = sum(len(v) for v in request_items.values())
     if total > MAX_WRITES:
         raise validation(validation_message([Violation(
-            "requestItems", "RequestItems", "length",
-            "Map value must satisfy constraint: [Member must have length less than or equal to 25, "
-            "Member must have length greater than or equal to 1]", request_items)]))
+            "requestItems", "RequestItems", "length", WRITE_LIST_CONSTRAINT, request_items)]))
     meter = C.Meter(req.get("ReturnConsumedCapacity"))
     metrics: dict[str, list] = {}
     want_metrics = req.get("ReturnItemCollectionMetrics") == "SIZE"

@@ -115,6 +115,9 @@ def validation_error(operation: str, violations: list[Violation], protocol: str 
 
 
 _WRITE_LIST = re.compile(r"^requestItems\.(.+)\.member$")
+# A table's list of writes (1-25) checked as a value of the RequestItems map (see _write_list).
+WRITE_LIST_CONSTRAINT = ("Map value must satisfy constraint: [Member must have length less than or equal to 25, "
+                         "Member must have length greater than or equal to 1]")
 
 
 def _write_list(v: Violation) -> Violation:
@@ -126,9 +129,7 @@ def _write_list(v: Violation) -> Violation:
     m = _WRITE_LIST.match(v.path) if v.kind == "length" else None
     if m is None:
         return v
-    return Violation("requestItems", "RequestItems", "length",
-                     "Map value must satisfy constraint: [Member must have length less than or equal to 25, "
-                     "Member must have length greater than or equal to 1]", {m.group(1): v.value})
+    return Violation("requestItems", "RequestItems", "length", WRITE_LIST_CONSTRAINT, {m.group(1): v.value})
 
 
 _KEY_LIST = re.compile(r"^requestItems\.(.+)\.member\.keys$")
