@@ -7,7 +7,7 @@ import hashlib
 
 from cloudlet.protocol.errors import ServiceError
 from cloudlet.services.base import RequestContext
-from cloudlet.services.dynamodb.errors import invalid, resource_not_found, validation
+from cloudlet.services.dynamodb.errors import invalid, resource_not_found, table_not_found, validation
 from cloudlet.services.dynamodb.schema import check_policy, check_tags, iso, parse_arn, tag_text_ok
 from cloudlet.services.dynamodb.service import service
 from cloudlet.services.dynamodb.tables import state
@@ -39,7 +39,7 @@ def _table_for_arn(ctx: RequestContext, tx, arn: str, op: str, *, stream_ok: boo
         got = state(ctx).tables.get(tx, account, region, name)
     if got is None:
         if op == "policy":
-            raise resource_not_found(f"Requested resource not found: Table: {name} not found")
+            raise table_not_found(name)
         raise resource_not_found(f"Requested resource not found: ResourceArn: {arn} not found")
     record = got[0]
     if len(rest) > 3 and rest[2] == "stream" and record.get("LatestStreamArn") != arn:
